@@ -1,0 +1,1 @@
+"""Veille agent SDK and fleet simulator."""
