@@ -1,1 +1,1 @@
-"""runtime"""
+"""What every Veille service process shares: settings, logs, database, Kafka, /health, /metrics."""
