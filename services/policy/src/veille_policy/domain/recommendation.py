@@ -1,0 +1,296 @@
+"""Recommend a policy: replay the Viewer data under candidates, keep the best trade-off.
+
+Each candidate is scored on the energy it would have saved over the Viewer window and on the
+disruption it would have caused (times a user came back to a PC the policy had put to sleep or
+shut down, per device-week). The Pareto front holds the candidates no other beats on both. The
+recommended one is the highest saving whose disruption fits the budget (default 0.5 per
+device-week: one return to a sleeping PC every two weeks); if none fits, the least disruptive
+candidate of the front.
+
+Watts are not this module's business: energy comes from a `KwhOf` function (the shared energy
+model of `veille_energy`), applied to the seconds per state the replay produces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from veille_contracts.agent import DeviceKind
+from veille_contracts.policy import (
+    CandidateOutcome,
+    NightShutdown,
+    Policy,
+    PowerTimeouts,
+    Recommendation,
+    WakeUp,
+    WorkingSchedule,
+)
+
+from .replay import DeviceActivity, DeviceReplay, DeviceTimeline, StateSeconds, replay
+from .validation import has_errors, validate_policy
+
+KwhOf = Callable[[DeviceKind, int, StateSeconds], float]
+"""kWh used by a device of this kind with this many monitors over these seconds per state."""
+
+DEFAULT_IDLE_TIMEOUTS_MIN: tuple[int, ...] = (5, 10, 15, 20, 30, 60)
+DEFAULT_DISRUPTION_BUDGET = 0.5
+NIGHT_SHUTDOWN_DELAY = timedelta(hours=1)
+NIGHT_SHUTDOWN_IDLE_MIN = 30
+WAKE_BEFORE_START_MIN = 15
+DAYS_PER_YEAR = 365.0
+_ROUND = 4
+
+
+def _shift(value: time, delta: timedelta) -> time:
+    minutes = (value.hour * 60 + value.minute + int(delta.total_seconds() // 60)) % (24 * 60)
+    return time(minutes // 60, minutes % 60)
+
+
+def _screen_off_for(sleep_min: int) -> int:
+    # The screen goes dark well before sleep so a user still there notices and moves the mouse.
+    return max(1, min(10, sleep_min // 2))
+
+
+def candidate_policies(
+    project_id: str,
+    schedule: WorkingSchedule,
+    idle_timeouts_min: Sequence[int] = DEFAULT_IDLE_TIMEOUTS_MIN,
+) -> list[Policy]:
+    """The standard candidates: sleep after N min idle, alone and with night shutdown + wake-up.
+
+    Night shutdown happens from schedule end + 1 h for PCs idle 30 min; wake-up 15 min before the
+    start (left out if that would be the previous day). One more candidate has the night shutdown
+    without any daytime sleep, for sites that refuse it. Candidates `validate_policy` finds an
+    error in are dropped.
+    """
+    night = NightShutdown(at=_shift(schedule.end, NIGHT_SHUTDOWN_DELAY), idle_min=NIGHT_SHUTDOWN_IDLE_MIN)
+    start_minute = schedule.start.hour * 60 + schedule.start.minute
+    wake = (
+        WakeUp(minutes_before_start=WAKE_BEFORE_START_MIN) if start_minute >= WAKE_BEFORE_START_MIN else None
+    )
+    night_label = f"night shutdown from {night.at:%H:%M}" + (
+        f", wake-up {WAKE_BEFORE_START_MIN} min before {schedule.start:%H:%M}" if wake else ""
+    )
+    drafts: list[dict[str, object]] = []
+    for minutes in idle_timeouts_min:
+        timeouts = PowerTimeouts(screen_off_min=_screen_off_for(minutes), sleep_min=minutes)
+        drafts.append(
+            {
+                "policy_id": f"{project_id}:sleep-{minutes}m",
+                "name": f"Sleep after {minutes} min idle",
+                "ac": timeouts,
+                "battery": timeouts,
+                "schedule": schedule,
+            }
+        )
+        drafts.append(
+            {
+                "policy_id": f"{project_id}:sleep-{minutes}m-night",
+                "name": f"Sleep after {minutes} min idle, {night_label}",
+                "ac": timeouts,
+                "battery": timeouts,
+                "schedule": schedule,
+                "night_shutdown": night,
+                "wake_up": wake,
+            }
+        )
+    drafts.append(
+        {
+            "policy_id": f"{project_id}:night-only",
+            "name": f"No daytime sleep, {night_label}",
+            "ac": PowerTimeouts(),
+            "battery": PowerTimeouts(),
+            "schedule": schedule,
+            "night_shutdown": night,
+            "wake_up": wake,
+        }
+    )
+    policies: list[Policy] = []
+    for draft in drafts:
+        try:
+            policy = Policy.model_validate(draft, strict=False)
+        except ValueError:
+            # A schedule whose end + 1 h falls back inside working hours has no night candidate.
+            continue
+        if not has_errors(validate_policy(policy)):
+            policies.append(policy)
+    return policies
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateScore:
+    """A candidate's totals over the window, before they become a `CandidateOutcome`."""
+
+    policy: Policy
+    devices: int
+    kwh_baseline: float
+    kwh_with_policy: float
+    disruptions: int
+    window_days: float
+
+    @property
+    def kwh_saved(self) -> float:
+        return self.kwh_baseline - self.kwh_with_policy
+
+    @property
+    def saved_pct(self) -> float:
+        return 100.0 * self.kwh_saved / self.kwh_baseline if self.kwh_baseline > 0 else 0.0
+
+    @property
+    def kwh_saved_per_device_year(self) -> float:
+        if self.devices == 0 or self.window_days <= 0:
+            return 0.0
+        return self.kwh_saved / self.devices / self.window_days * DAYS_PER_YEAR
+
+    @property
+    def disruptions_per_device_week(self) -> float:
+        if self.devices == 0 or self.window_days <= 0:
+            return 0.0
+        return self.disruptions / self.devices / (self.window_days / 7.0)
+
+
+def score(
+    policy: Policy, timelines: Sequence[DeviceTimeline], kwh_of: KwhOf, window_days: float
+) -> tuple[CandidateScore, list[DeviceReplay]]:
+    """Replay every device under `policy` and total the energy and disruptions."""
+    replays = [replay(t, policy) for t in timelines]
+    baseline = 0.0
+    with_policy = 0.0
+    for device in replays:
+        base_seconds = sum((d.baseline for d in device.days), StateSeconds())
+        policy_seconds = sum((d.with_policy for d in device.days), StateSeconds())
+        baseline += kwh_of(device.kind, device.monitors, base_seconds)
+        with_policy += kwh_of(device.kind, device.monitors, policy_seconds)
+    disruptions = sum(r.disruptions for r in replays)
+    devices = sum(1 for t in timelines if t.periods)
+    return CandidateScore(policy, devices, baseline, with_policy, disruptions, window_days), replays
+
+
+def pareto_front(scores: Sequence[CandidateScore]) -> list[bool]:
+    """For each score, whether no other saves at least as much with at most as much disruption
+    and is better on one of the two."""
+
+    def dominates(a: CandidateScore, b: CandidateScore) -> bool:
+        a_disruption, b_disruption = a.disruptions_per_device_week, b.disruptions_per_device_week
+        no_worse = a.kwh_saved >= b.kwh_saved and a_disruption <= b_disruption
+        better = a.kwh_saved > b.kwh_saved or a_disruption < b_disruption
+        return no_worse and better
+
+    return [not any(dominates(other, s) for other in scores if other is not s) for s in scores]
+
+
+def choose(scores: Sequence[CandidateScore], budget: float = DEFAULT_DISRUPTION_BUDGET) -> int | None:
+    """Index of the recommended score: the highest saving within the disruption budget (ties: less
+    disruption, then the earlier candidate), else the least disruptive of the Pareto front."""
+    if not scores:
+        return None
+    within = [i for i, s in enumerate(scores) if s.disruptions_per_device_week <= budget]
+    if within:
+        return min(within, key=lambda i: (-scores[i].kwh_saved, scores[i].disruptions_per_device_week, i))
+    front = [i for i, on in enumerate(pareto_front(scores)) if on]
+    return min(front, key=lambda i: (scores[i].disruptions_per_device_week, -scores[i].kwh_saved, i))
+
+
+def _outcome(candidate: CandidateScore, on_front: bool) -> CandidateOutcome:
+    return CandidateOutcome(
+        policy=candidate.policy,
+        devices=candidate.devices,
+        kwh_baseline=round(candidate.kwh_baseline, _ROUND),
+        kwh_with_policy=round(candidate.kwh_with_policy, _ROUND),
+        kwh_saved=round(candidate.kwh_saved, _ROUND),
+        saved_pct=round(candidate.saved_pct, 2),
+        kwh_saved_per_device_year=round(candidate.kwh_saved_per_device_year, 2),
+        disruptions_per_device_week=round(candidate.disruptions_per_device_week, _ROUND),
+        on_pareto_front=on_front,
+    )
+
+
+def _in_window(device: DeviceActivity, start: datetime, end: datetime) -> DeviceActivity:
+    periods = [p for p in device.periods if start <= p.period_start < end]
+    return DeviceActivity(device.device_id, device.kind, device.monitors, periods)
+
+
+def recommend(
+    *,
+    project_id: str,
+    tenant_id: str,
+    devices: Iterable[DeviceActivity],
+    schedule: WorkingSchedule,
+    kwh_of: KwhOf,
+    window_start: datetime,
+    window_end: datetime,
+    computed_at: datetime,
+    candidates: Sequence[Policy] | None = None,
+    disruption_budget: float = DEFAULT_DISRUPTION_BUDGET,
+    holidays: Iterable[date] = (),
+) -> Recommendation:
+    """Score the candidates (the standard ones by default) on the Viewer window and recommend one.
+
+    Only periods starting in [window_start, window_end) count. Per-device-year and per-device-week
+    figures divide by the devices that reported and by the window's calendar length, so days a PC
+    was off and sent nothing count as days with nothing to save.
+    """
+    if window_end <= window_start:
+        raise ValueError("window_end must be after window_start")
+    days_off = tuple(holidays)
+    policies = list(candidates) if candidates is not None else candidate_policies(project_id, schedule)
+    timelines = [
+        DeviceTimeline.build(_in_window(d, window_start, window_end), schedule, days_off) for d in devices
+    ]
+    timelines = [t for t in timelines if t.periods]
+    window_days = (window_end - window_start) / timedelta(days=1)
+    scored = [score(p, timelines, kwh_of, window_days) for p in policies]
+    scores = [s for s, _ in scored]
+    front = pareto_front(scores)
+    chosen = choose(scores, disruption_budget) if timelines else None
+    outcomes = [_outcome(s, on) for s, on in zip(scores, front, strict=True)]
+    device_days = len({(t.device_id, p.day) for t in timelines for p in t.periods})
+    if chosen is None:
+        rationale = "no Viewer activity in the window: nothing to recommend"
+        recommended_id = None
+    else:
+        best = outcomes[chosen]
+        recommended_id = best.policy.policy_id
+        figures = (
+            f"saves {best.kwh_saved:.1f} kWh ({best.saved_pct:.1f} %) over the Viewer window, "
+            f"{best.kwh_saved_per_device_year:.0f} kWh per device-year, with "
+            f"{best.disruptions_per_device_week:.2f} returns to a sleeping PC per device-week"
+        )
+        if best.disruptions_per_device_week <= disruption_budget:
+            rationale = (
+                f"{best.policy.name!r} {figures}: the largest saving within the disruption budget of "
+                f"{disruption_budget:g} per device-week"
+            )
+        else:
+            rationale = (
+                f"no candidate stays within the disruption budget of {disruption_budget:g} per "
+                f"device-week; {best.policy.name!r} is the least disruptive of the best trade-offs and "
+                f"{figures}"
+            )
+    digest_source = json.dumps(
+        {
+            "window": [window_start.isoformat(), window_end.isoformat()],
+            "budget": disruption_budget,
+            "candidates": [o.model_dump(mode="json") for o in outcomes],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(digest_source.encode()).hexdigest()[:16]
+    return Recommendation(
+        recommendation_id=f"{project_id}:recommendation:{digest}",
+        project_id=project_id,
+        tenant_id=tenant_id,
+        computed_at=computed_at,
+        window_start=window_start,
+        window_end=window_end,
+        devices=len(timelines),
+        device_days=device_days,
+        candidates=outcomes,
+        recommended_policy_id=recommended_id,
+        rationale=rationale,
+    )
