@@ -237,7 +237,8 @@ def test_deployment_gate_is_coverage_of_selected_pcs(enrolled: int | None, holds
     result = apply_milestone(p, milestone(MilestoneKind.deployment_completed, at(14)), facts)
     if holds:
         t = moved(result)
-        assert t.gate.coverage == pytest.approx(enrolled / 20)  # type: ignore[operator]
+        assert enrolled is not None
+        assert t.gate.coverage == pytest.approx(enrolled / 20)
         assert t.to_stage is Stage.viewer
     else:
         r = refused(result, RefusalCode.gate_not_met)
