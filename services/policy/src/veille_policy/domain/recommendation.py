@@ -7,19 +7,20 @@ recommended one is the highest saving whose disruption fits the budget (default 
 device-week: one return to a sleeping PC every two weeks); if none fits, the least disruptive
 candidate of the front.
 
-Watts are not this module's business: energy comes from a `KwhOf` function (the shared energy
-model of `veille_energy`), applied to the seconds per state the replay produces.
+Watts are not this module's business: the shared `veille_energy.EnergyModel` (the project's, with
+its overrides) turns the replay's seconds per state into kWh, PC and external monitors. Screen-off
+is not replayed (screen_off_s stays 0 on both sides), so monitor savings before sleep are not
+claimed: the estimate errs low.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from veille_contracts.agent import DeviceKind
 from veille_contracts.policy import (
     CandidateOutcome,
     NightShutdown,
@@ -29,12 +30,10 @@ from veille_contracts.policy import (
     WakeUp,
     WorkingSchedule,
 )
+from veille_energy import EnergyModel, StateDurations
 
-from .replay import DeviceActivity, DeviceReplay, DeviceTimeline, StateSeconds, replay
+from .replay import DeviceActivity, DeviceReplay, DeviceTimeline, replay
 from .validation import has_errors, validate_policy
-
-KwhOf = Callable[[DeviceKind, int, StateSeconds], float]
-"""kWh used by a device of this kind with this many monitors over these seconds per state."""
 
 DEFAULT_IDLE_TIMEOUTS_MIN: tuple[int, ...] = (5, 10, 15, 20, 30, 60)
 DEFAULT_DISRUPTION_BUDGET = 0.5
@@ -153,18 +152,22 @@ class CandidateScore:
         return self.disruptions / self.devices / (self.window_days / 7.0)
 
 
+def _kwh(energy_model: EnergyModel, device: DeviceReplay, seconds: StateDurations) -> float:
+    return energy_model.kwh(
+        seconds, device.kind, monitors=device.monitors, manufacturer=device.manufacturer, model=device.model
+    ).total_kwh
+
+
 def score(
-    policy: Policy, timelines: Sequence[DeviceTimeline], kwh_of: KwhOf, window_days: float
+    policy: Policy, timelines: Sequence[DeviceTimeline], energy_model: EnergyModel, window_days: float
 ) -> tuple[CandidateScore, list[DeviceReplay]]:
     """Replay every device under `policy` and total the energy and disruptions."""
     replays = [replay(t, policy) for t in timelines]
     baseline = 0.0
     with_policy = 0.0
     for device in replays:
-        base_seconds = sum((d.baseline for d in device.days), StateSeconds())
-        policy_seconds = sum((d.with_policy for d in device.days), StateSeconds())
-        baseline += kwh_of(device.kind, device.monitors, base_seconds)
-        with_policy += kwh_of(device.kind, device.monitors, policy_seconds)
+        baseline += _kwh(energy_model, device, device.baseline)
+        with_policy += _kwh(energy_model, device, device.with_policy)
     disruptions = sum(r.disruptions for r in replays)
     devices = sum(1 for t in timelines if t.periods)
     return CandidateScore(policy, devices, baseline, with_policy, disruptions, window_days), replays
@@ -220,7 +223,7 @@ def recommend(
     tenant_id: str,
     devices: Iterable[DeviceActivity],
     schedule: WorkingSchedule,
-    kwh_of: KwhOf,
+    energy_model: EnergyModel,
     window_start: datetime,
     window_end: datetime,
     computed_at: datetime,
@@ -243,7 +246,7 @@ def recommend(
     ]
     timelines = [t for t in timelines if t.periods]
     window_days = (window_end - window_start) / timedelta(days=1)
-    scored = [score(p, timelines, kwh_of, window_days) for p in policies]
+    scored = [score(p, timelines, energy_model, window_days) for p in policies]
     scores = [s for s, _ in scored]
     front = pareto_front(scores)
     chosen = choose(scores, disruption_budget) if timelines else None

@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 from veille_contracts.agent import DeviceKind, PowerSource
 from veille_contracts.fleet import Activity
 from veille_contracts.policy import Policy, PowerTimeouts, WorkingSchedule
+from veille_energy import StateDurations
 
 # Minute states of the Viewer data.
 _OFF, _ASLEEP, _IDLE, _INPUT = 0, 1, 2, 3
@@ -65,44 +66,30 @@ _MINUTES_PER_DAY = 24 * 60
 _GAP_TOLERANCE = timedelta(seconds=90)
 
 
-@dataclass(frozen=True, slots=True)
-class StateSeconds:
-    """Seconds spent in each power state: on with input, on idle, asleep, off."""
-
-    active: float = 0.0
-    idle: float = 0.0
-    asleep: float = 0.0
-    off: float = 0.0
-
-    def __add__(self, other: StateSeconds) -> StateSeconds:
-        return StateSeconds(
-            self.active + other.active,
-            self.idle + other.idle,
-            self.asleep + other.asleep,
-            self.off + other.off,
-        )
-
-    @property
-    def total(self) -> float:
-        return self.active + self.idle + self.asleep + self.off
+NO_TIME = StateDurations(active_s=0.0, idle_s=0.0, asleep_s=0.0, off_s=0.0)
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceActivity:
-    """What the replay needs of one device: its kind, monitors and Viewer activity periods."""
+    """What the replay needs of one device: its kind, monitors and Viewer activity periods.
+
+    Manufacturer and model pick the energy model's per-model watts when it has them.
+    """
 
     device_id: str
     kind: DeviceKind
     monitors: int
     periods: Sequence[Activity]
+    manufacturer: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DayReplay:
     day: date
     working_day: bool
-    baseline: StateSeconds
-    with_policy: StateSeconds
+    baseline: StateDurations
+    with_policy: StateDurations
     disruptions: int
 
 
@@ -111,18 +98,28 @@ class DeviceReplay:
     device_id: str
     kind: DeviceKind
     monitors: int
+    manufacturer: str | None
+    model: str | None
     days: tuple[DayReplay, ...]
 
     @property
     def disruptions(self) -> int:
         return sum(d.disruptions for d in self.days)
 
+    @property
+    def baseline(self) -> StateDurations:
+        return sum((d.baseline for d in self.days), NO_TIME)
+
+    @property
+    def with_policy(self) -> StateDurations:
+        return sum((d.with_policy for d in self.days), NO_TIME)
+
 
 @dataclass(slots=True)
 class _Period:
     day: date
     working_day: bool
-    baseline: StateSeconds
+    baseline: StateDurations
     on_battery: bool
     first_minute: int
     minutes: int
@@ -136,6 +133,8 @@ class DeviceTimeline:
     device_id: str
     kind: DeviceKind
     monitors: int
+    manufacturer: str | None
+    model: str | None
     periods: list[_Period] = field(default_factory=list)
     state: bytearray = field(default_factory=bytearray)
     # Local minute of the day, and whether the minute's local date is a working day.
@@ -159,7 +158,7 @@ class DeviceTimeline:
         def is_working(day: date) -> bool:
             return day.weekday() in working_days and day not in days_off
 
-        timeline = cls(device.device_id, device.kind, device.monitors)
+        timeline = cls(device.device_id, device.kind, device.monitors, device.manufacturer, device.model)
         previous_end: datetime | None = None
         for activity in sorted(device.periods, key=lambda a: (a.period_start, a.seq)):
             period_s = (activity.period_end - activity.period_start).total_seconds()
@@ -187,7 +186,12 @@ class DeviceTimeline:
                 _Period(
                     day=start_day,
                     working_day=is_working(start_day),
-                    baseline=StateSeconds(active, on - active, asleep, max(0.0, period_s - on - asleep)),
+                    baseline=StateDurations(
+                        active_s=active,
+                        idle_s=on - active,
+                        asleep_s=asleep,
+                        off_s=max(0.0, period_s - on - asleep),
+                    ),
                     on_battery=activity.power_source is PowerSource.battery,
                     first_minute=len(timeline.state) - minutes,
                     minutes=minutes,
@@ -323,20 +327,20 @@ def replay(timeline: DeviceTimeline, policy: Policy) -> DeviceReplay:
                 mode = _SLEPT
                 idle_to_asleep[period_index] += 1
 
-    by_day: dict[date, tuple[bool, StateSeconds, StateSeconds, int]] = {}
+    by_day: dict[date, tuple[bool, StateDurations, StateDurations, int]] = {}
     for index, period in enumerate(periods):
         base = period.baseline
-        to_asleep = min(60.0 * idle_to_asleep[index], base.idle)
-        to_off = min(60.0 * idle_to_off[index], base.idle - to_asleep)
-        woken = min(60.0 * asleep_to_idle[index], base.asleep)
-        with_policy = StateSeconds(
-            base.active,
-            base.idle - to_asleep - to_off + woken,
-            base.asleep + to_asleep - woken,
-            base.off + to_off,
+        to_asleep = min(60.0 * idle_to_asleep[index], base.idle_s)
+        to_off = min(60.0 * idle_to_off[index], base.idle_s - to_asleep)
+        woken = min(60.0 * asleep_to_idle[index], base.asleep_s)
+        with_policy = StateDurations(
+            active_s=base.active_s,
+            idle_s=base.idle_s - to_asleep - to_off + woken,
+            asleep_s=base.asleep_s + to_asleep - woken,
+            off_s=base.off_s + to_off,
         )
         working, day_base, day_policy, day_disruptions = by_day.get(
-            period.day, (period.working_day, StateSeconds(), StateSeconds(), 0)
+            period.day, (period.working_day, NO_TIME, NO_TIME, 0)
         )
         by_day[period.day] = (
             working,
@@ -348,4 +352,6 @@ def replay(timeline: DeviceTimeline, policy: Policy) -> DeviceReplay:
         DayReplay(day, working, base, with_policy, count)
         for day, (working, base, with_policy, count) in sorted(by_day.items())
     )
-    return DeviceReplay(timeline.device_id, timeline.kind, timeline.monitors, days)
+    return DeviceReplay(
+        timeline.device_id, timeline.kind, timeline.monitors, timeline.manufacturer, timeline.model, days
+    )
