@@ -41,7 +41,6 @@ NIGHT_SHUTDOWN_DELAY = timedelta(hours=1)
 NIGHT_SHUTDOWN_IDLE_MIN = 30
 WAKE_BEFORE_START_MIN = 15
 DAYS_PER_YEAR = 365.0
-_ROUND = 4
 
 
 def _shift(value: time, delta: timedelta) -> time:
@@ -199,15 +198,16 @@ def choose(scores: Sequence[CandidateScore], budget: float = DEFAULT_DISRUPTION_
 
 
 def _outcome(candidate: CandidateScore, on_front: bool) -> CandidateOutcome:
+    # Unrounded, like veille_energy's kWh: rounding is for presentation only.
     return CandidateOutcome(
         policy=candidate.policy,
         devices=candidate.devices,
-        kwh_baseline=round(candidate.kwh_baseline, _ROUND),
-        kwh_with_policy=round(candidate.kwh_with_policy, _ROUND),
-        kwh_saved=round(candidate.kwh_saved, _ROUND),
-        saved_pct=round(candidate.saved_pct, 2),
-        kwh_saved_per_device_year=round(candidate.kwh_saved_per_device_year, 2),
-        disruptions_per_device_week=round(candidate.disruptions_per_device_week, _ROUND),
+        kwh_baseline=candidate.kwh_baseline,
+        kwh_with_policy=candidate.kwh_with_policy,
+        kwh_saved=candidate.kwh_saved,
+        saved_pct=candidate.saved_pct,
+        kwh_saved_per_device_year=candidate.kwh_saved_per_device_year,
+        disruptions_per_device_week=candidate.disruptions_per_device_week,
         on_pareto_front=on_front,
     )
 
