@@ -47,6 +47,7 @@ class PowerRules:
     shutdown_warning_min: int
     shutdown_max_postpone_min: int
     wake_minute: int | None  # local minutes after midnight: schedule start - minutes_before_start
+    wake_hold_min: int  # held awake from the wake-up until the schedule's start
     wake_days: frozenset[int]
     timezone: str
 
@@ -59,7 +60,7 @@ def _earliest(*minutes: int | None) -> int | None:
 def os_rules(device: Device, version: str | None) -> PowerRules:
     ac = device.sleep_timeout_ac_s // 60 or None
     dc = (device.sleep_timeout_dc_s or 0) // 60 or None
-    return PowerRules(version, ac, dc, None, None, 0, 0, 0, None, frozenset(), "UTC")
+    return PowerRules(version, ac, dc, None, None, 0, 0, 0, None, 0, frozenset(), "UTC")
 
 
 def directive_rules(device: Device, directive: Directive) -> PowerRules:
@@ -76,9 +77,11 @@ def directive_rules(device: Device, directive: Directive) -> PowerRules:
     allowed = frozenset(policy.exceptions.allowed_processes) if policy.anti_insomnia else None
     night = policy.night_shutdown
     wake_minute: int | None = None
+    wake_hold = 0
     if policy.wake_up and schedule:
         start = schedule.start.hour * 60 + schedule.start.minute
         wake_minute = max(0, start - policy.wake_up.minutes_before_start)
+        wake_hold = start - wake_minute
     return PowerRules(
         version=directive.version,
         timeout_ac_min=_earliest(policy.ac.sleep_min, policy.ac.hibernate_min),
@@ -89,6 +92,7 @@ def directive_rules(device: Device, directive: Directive) -> PowerRules:
         shutdown_warning_min=night.warning_min if night else 0,
         shutdown_max_postpone_min=night.max_postpone_min if night else 0,
         wake_minute=wake_minute,
+        wake_hold_min=wake_hold,
         wake_days=frozenset(schedule.days) if schedule else frozenset(),
         timezone=timezone,
     )
@@ -223,9 +227,8 @@ class FleetSimulator:
                 schedule = schedules[rules] = self._schedule(rules, days)
             shutdown, wake_times = schedule
             inputs = [segment for plans in day_plans for segment in plans[index].inputs]
-            raw_blockers = [
-                b for plans in day_plans for b in plans[index].blockers if b[2] > w0 and b[1] < w1 + 1440
-            ]
+            # Requests released before w0 still matter: the idle timer restarts when one is released.
+            raw_blockers = [b for plans in day_plans for b in plans[index].blockers]
             allowed = rules.allowed_blockers
             blocks = merge_blocks([(s, e) for p, s, e in raw_blockers if allowed is None or p in allowed])
             result = run_window(
@@ -239,6 +242,7 @@ class FleetSimulator:
                 shutdown,
                 wake_times,
                 device.kind is not DeviceKind.laptop,
+                rules.wake_hold_min,
             )
             self._carry[index] = result.carry
             results.append(result)

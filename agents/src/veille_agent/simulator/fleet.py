@@ -67,7 +67,7 @@ class BlockerHabit(IntEnum):
     """A process that holds a power request (keeps the PC awake) on some days."""
 
     teams_call_stuck = 0  # Teams.exe keeps a call's request after an afternoon call, until midnight
-    nightly_backup = 1  # backup-agent.exe runs every evening in a fixed window
+    nightly_backup = 1  # backup-agent.exe runs every day in a fixed window (lunch time or evening)
     media_left_playing = 2  # chrome.exe plays media left open at departure for 1-4 h
 
 
@@ -201,7 +201,10 @@ def _habits(kind: DeviceKind, rng: random.Random) -> Habits:
         weekend_worker=rng.random() < 0.03,
         absence_rate=rng.uniform(0.0, 0.08),
         blockers=tuple(blockers),
-        backup_start_min=rng.randrange(19 * 60, 22 * 60, 15),
+        # Backups run at lunch (when PCs are idle) or in the evening (when those left on are).
+        backup_start_min=rng.choice(
+            (rng.randrange(12 * 60, 13 * 60, 15), rng.randrange(19 * 60, 22 * 60, 15))
+        ),
     )
 
 

@@ -13,9 +13,11 @@ Model (documented choices, kept simple on purpose):
   warning, the PC is off at t + warning_min. Input during the warning postpones; past the postpone
   window the night is given up.
 - Wake-up: on the schedule's days at start - minutes_before_start, a PC asleep, or off and able to be
-  woken (desktop/workstation, Wake-on-LAN), wakes. A laptop taken home cannot be woken.
-- A user who comes back to a PC put to sleep or shut down automatically (OS timeout or policy) wakes
-  or boots it: one disruption. Coming back to a PC the user switched off or slept is not one.
+  woken (desktop/workstation, Wake-on-LAN), wakes and is held awake until the schedule's start, then
+  the idle timeout runs as usual. A laptop taken home cannot be woken.
+- A user who left the PC on and comes back to it asleep or shut down by power management (OS timeout
+  or policy) wakes or boots it: one disruption. Coming back to a PC the user switched off or slept
+  is not one, even if a wake-up woke it and it went back to sleep meanwhile.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Carry:
     cause: int  # for ASLEEP/OFF: BY_USER, BY_POWER_MANAGEMENT or AWAY
     idle_since: int  # when on: start of the current idle stretch
     on_battery: bool
+    user_left_on: bool = False  # the user's last act left the PC on (so power management downs it)
 
     @staticmethod
     def initial() -> Carry:
@@ -120,15 +123,18 @@ def run_window(
     shutdown: ShutdownRule | None,
     wake_times: list[int],
     wakes_from_off: bool,
+    wake_hold: int = 0,
 ) -> WindowResult:
     """Simulate [w0, w1) for one device.
 
     `inputs` are sorted and may extend past the window (the next input matters to the warning of
-    a night shutdown); `blocks` are the effective power requests, sorted and merged.
+    a night shutdown); `blocks` are the effective power requests, sorted and merged; a PC woken at
+    one of `wake_times` counts as idle only from `wake_hold` minutes later (the schedule's start).
     """
     out: list[int] = []
     disruptions: list[int] = []
     power, cause, idle_since, battery = carry.power, carry.cause, carry.idle_since, carry.on_battery
+    left_on = carry.user_left_on
     on = power in (ACTIVE, IDLE)
     n = len(inputs)
     i = 0
@@ -152,6 +158,7 @@ def run_window(
             i += 1
             idle_since = end
             battery = after == AFTER_MOBILE
+            left_on = after not in (_SHUTDOWN, _SLEEP, _TAKE_HOME)
             if after == _SHUTDOWN:
                 on, power, cause = False, OFF, BY_USER
             elif after == _SLEEP:
@@ -170,10 +177,9 @@ def run_window(
             if stop in (next_input, w1):
                 continue
             on = False
-            if goes_off <= goes_to_sleep:
-                power, cause = OFF, BY_POWER_MANAGEMENT
-            else:
-                power, cause = ASLEEP, BY_POWER_MANAGEMENT
+            power = OFF if goes_off <= goes_to_sleep else ASLEEP
+            if left_on:
+                cause = BY_POWER_MANAGEMENT
             continue
         while w < n_wake and wake_times[w] < t:
             w += 1
@@ -184,9 +190,9 @@ def run_window(
             out += (t, stop, power)
             t = stop
         if stop == wake and wake < next_input:
-            on, idle_since, battery = True, wake, False
+            on, idle_since, battery = True, wake + wake_hold, False
             w += 1
-    final = Carry(IDLE if on else power, cause, idle_since, battery)
+    final = Carry(IDLE if on else power, cause, idle_since, battery, left_on)
     return WindowResult(final, out, disruptions)
 
 
