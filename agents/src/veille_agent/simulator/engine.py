@@ -306,6 +306,7 @@ class FleetSimulator:
         blocker_cursors = [0] * n
         is_laptop = [d.kind is DeviceKind.laptop for d in devices]
         period = self.period_minutes
+        moments: dict[int, datetime] = {}  # last-input datetimes, shared by the devices of this window
         for p0 in range(w0, w1, period):
             p1 = p0 + period
             start_dt, end_dt = to_datetime(p0), to_datetime(p1)
@@ -341,7 +342,14 @@ class FleetSimulator:
                 if not (active or idle or asleep):
                     continue
                 self._last_input[index] = last_input
-                blockers = self._blocker_seconds(on_blockers[index], blocker_cursors, index, p0, p1)
+                segments = on_blockers[index]
+                blockers = self._blocker_seconds(segments, blocker_cursors, index, p0, p1) if segments else []
+                if last_input is None:
+                    last_input_at = None
+                else:
+                    last_input_at = moments.get(last_input)
+                    if last_input_at is None:
+                        last_input_at = moments[last_input] = to_datetime(last_input)
                 device = devices[index]
                 seq = self._seq[index]
                 self._seq[index] = seq + 1
@@ -354,7 +362,7 @@ class FleetSimulator:
                     seconds_on=float((active + idle) * 60),
                     seconds_active=float(active * 60),
                     seconds_asleep=float(asleep * 60),
-                    last_input_at=to_datetime(last_input) if last_input is not None else None,
+                    last_input_at=last_input_at,
                     power_source=PowerSource.battery if battery and is_laptop[index] else PowerSource.ac,
                     policy_version=self._rules[index].version,
                     sleep_blockers=blockers,
