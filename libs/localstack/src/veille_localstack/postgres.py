@@ -50,6 +50,13 @@ def _run_as() -> str | None:
     return PG_SYSTEM_USER
 
 
+def _as_user(user: str | None) -> dict[str, object]:
+    """subprocess arguments to run as `user` with only its own groups (root's would be kept)."""
+    if user is None:
+        return {}
+    return {"user": user, "group": user, "extra_groups": [], "cwd": "/"}
+
+
 def _open_path_for(path: Path, user: str) -> None:
     """Let the server's user reach `path` (traverse its parents) and own it."""
     entry = pwd.getpwnam(user)
@@ -93,7 +100,7 @@ class LocalPostgres:
             subprocess.run(
                 [self._bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
                  "--encoding=UTF8", "--no-sync"],
-                check=True, capture_output=True, user=user,
+                check=True, capture_output=True, **_as_user(user),  # type: ignore[call-overload]
             )
             with open(self.pgdata / "postgresql.conf", "a") as conf:
                 # Tuned for a test and demo box, not durability-critical production.
@@ -106,7 +113,7 @@ class LocalPostgres:
         result = subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(log), "-w", "-t", str(int(timeout_s)),
              "-o", f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}", "start"],
-            capture_output=True, text=True, user=user,
+            capture_output=True, text=True, **_as_user(user),  # type: ignore[call-overload]
         )
         if result.returncode != 0:
             tail = log.read_text()[-2000:] if log.exists() else ""
@@ -125,7 +132,7 @@ class LocalPostgres:
             return
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"],
-            capture_output=True, user=_run_as(),
+            capture_output=True, **_as_user(_run_as()),  # type: ignore[call-overload]
         )
 
     def running(self) -> bool:

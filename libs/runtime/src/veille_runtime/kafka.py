@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 from datetime import UTC, datetime
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -92,3 +93,24 @@ def dead_letter(
         service=service,
         failed_at=datetime.now(UTC),
     )
+
+
+class BrokerPublisher:
+    """`Publisher` on a FastStream Kafka broker: sends without waiting, `flush()` awaits the acks.
+
+    Callers flush before committing their input offsets, so an event is never lost behind a
+    committed offset (at-least-once out, matching at-least-once in).
+    """
+
+    def __init__(self, broker: Any) -> None:
+        self._broker = broker
+        self._pending: list[asyncio.Future[Any]] = []
+
+    async def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
+        future = await self._broker.publish(value, topic=topic, key=key, no_confirm=True)
+        self._pending.append(future)
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending)

@@ -1,13 +1,15 @@
 """The shape every Veille service process takes: a Kafka broker, a database pool, /health, /metrics.
 
 `ServiceRuntime` owns the shared resources of one process; each service's composition root
-(`entrypoints/app.py`) builds one, registers its subscribers, and wraps it in an ASGI app —
-FastStream's own (`asgi_app`) for headless services, FastAPI (`fastapi_app`) for those with an
-HTTP API. Both serve the same /health, /metrics and AsyncAPI routes.
+(`entrypoints/app.py`) builds one and a broker (`new_broker`), registers its subscribers, and
+wraps them in an ASGI app — FastStream's own (`asgi_app`) for headless services, FastAPI
+(`new_fastapi` + `fastapi_app`) for those with an HTTP API. Both serve the same /health,
+/metrics and /asyncapi routes.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,8 +18,9 @@ from typing import Any
 import asyncpg
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
-from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from fastapi import FastAPI, Response
+from faststream_fastapi import FastStreamAPI
 from prometheus_client import CollectorRegistry
 
 from .db import create_pool, migrate, ping
@@ -129,32 +132,29 @@ def asgi_app(runtime: ServiceRuntime, broker: KafkaBroker) -> AsgiFastStream:
     )
 
 
-def kafka_router(runtime: ServiceRuntime) -> KafkaRouter:
-    """FastStream's FastAPI integration: subscribers and HTTP routes on one router."""
-    return KafkaRouter(
+def new_broker(runtime: ServiceRuntime) -> KafkaBroker:
+    """The service's Kafka broker, with Prometheus metrics of every subscriber and publisher."""
+    return KafkaBroker(
         runtime.settings.kafka_bootstrap,
         middlewares=[runtime.prometheus()],
-        schema_url="/asyncapi",
-        include_in_schema=True,
         client_id=f"veille-{runtime.name}",
+        logger=logging.getLogger(f"veille.{runtime.name}.broker"),
     )
 
 
-def fastapi_app(runtime: ServiceRuntime, router: KafkaRouter, *, title: str, description: str) -> Any:
-    """A FastAPI service with the FastStream router, /health and /metrics."""
-    from fastapi import FastAPI, Response
+def new_fastapi(runtime: ServiceRuntime, broker: KafkaBroker, *, title: str, description: str) -> FastAPI:
+    """The HTTP side of a service with an API: /health and /metrics; the service adds its routes."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         try:
-            async with router.lifespan_context(app):
-                yield
+            yield
         finally:
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
-    checks = runtime.health_checks(router.broker)
+    checks = runtime.health_checks(broker)
 
     @app.get("/health", tags=["operations"])
     async def health() -> Response:
@@ -166,5 +166,12 @@ def fastapi_app(runtime: ServiceRuntime, router: KafkaRouter, *, title: str, des
         body, content_type = metrics_payload(runtime.registry)
         return Response(body, media_type=content_type)
 
-    app.include_router(router)
     return app
+
+
+def fastapi_app(app: FastAPI, broker: KafkaBroker) -> FastStreamAPI:
+    """FastStream's FastAPI integration: the broker starts after, and stops before, the app's lifespan.
+
+    Call it last: it adapts the subscribers registered so far to FastAPI's dependency injection.
+    """
+    return FastStreamAPI(broker, application=app, asyncapi_path="/asyncapi")

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from veille_runtime.settings import ServiceSettings
+
+
+class ReportingSettings(ServiceSettings):
+    pass
