@@ -1,6 +1,7 @@
 """Veille's public contracts: the wire models of every topic, their names and keys."""
 
 from .agent import DeviceKind, Heartbeat, Inventory, PowerSource, SleepBlocker
+from .auth import ApiToken, TokenRole
 from .base import Contract, clock_skew_error, decode
 from .deadletter import DeadLetter, RejectReason, b64
 from .fleet import Activity, DeviceRecord, activity_id
@@ -33,6 +34,7 @@ __all__ = [
     "ALL_TOPICS",
     "STAGE_ORDER",
     "Activity",
+    "ApiToken",
     "CandidateOutcome",
     "Contract",
     "DeadLetter",
@@ -58,6 +60,7 @@ __all__ = [
     "Stage",
     "StageChange",
     "StageChangeKind",
+    "TokenRole",
     "TopicSpec",
     "WakeUp",
     "WorkingSchedule",

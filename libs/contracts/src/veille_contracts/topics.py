@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .agent import Heartbeat, Inventory
+from .auth import ApiToken
 from .base import Contract
 from .deadletter import DeadLetter
 from .fleet import Activity, DeviceRecord
@@ -80,6 +81,11 @@ POLICY_DLQ = TopicSpec(
     "veille.policy.dlq.v1", "original key", DeadLetter, "policy", "operators",
     "Messages the policy service refused.",
 )
+AUTH_TOKENS = TopicSpec(
+    "veille.auth.tokens.v1", "token_hash", ApiToken, "projects", "every HTTP service (projects, reporting)",
+    "API tokens by hash: role, tenant, holder, revoked. Compacted: the latest state of each token.",
+    compacted=True,
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     AGENT_INVENTORY,
@@ -94,4 +100,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     POLICY_DIRECTIVES,
     POLICY_RECOMMENDATIONS,
     POLICY_DLQ,
+    AUTH_TOKENS,
 )
