@@ -14,13 +14,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from veille_localstack import LocalStack, StackInfo
+from support.isolation import Isolation
 from veille_runtime.kafka import ensure_topics
+
+__all__ = ["Isolation", "infra", "isolation"]
 
 
 def _containers() -> Iterator[StackInfo]:
@@ -43,38 +45,6 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackInfo]:
         yield info
     finally:
         stack.stop()
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """Names that keep one test's topics and schemas apart from every other test's."""
-
-    infra: StackInfo
-    namespace: str
-    schema_suffix: str
-
-    def env(self) -> dict[str, str]:
-        return {
-            **self.infra.env(),
-            "VEILLE_TOPIC_NAMESPACE": self.namespace,
-            "VEILLE_DB_SCHEMA_SUFFIX": self.schema_suffix,
-            "VEILLE_TOPIC_PARTITIONS": "4",
-        }
-
-    def settings(self, cls: type, **overrides: object) -> object:
-        values: dict[str, object] = {
-            "kafka_bootstrap": self.infra.kafka_bootstrap,
-            "database_url": self.infra.database_url,
-            "topic_namespace": self.namespace,
-            "db_schema_suffix": self.schema_suffix,
-            "topic_partitions": 4,
-            "log_format": "console",
-            **overrides,
-        }
-        return cls(**values)
-
-    def topic(self, spec: object) -> str:
-        return spec.qualified(self.namespace)  # type: ignore[attr-defined, no-any-return]
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from conftest import Isolation
+from support.isolation import Isolation
 from support.fleet import inventory, record
 from support.kafka import produce
 from support.services import serve

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from conftest import Isolation
+from support.isolation import Isolation
 from support.fleet import T0, heartbeat, inventory, record
 from support.kafka import produce, read_topic
 from veille_cli.platform import Platform

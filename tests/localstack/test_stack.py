@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from conftest import Isolation
+from support.isolation import Isolation
 from veille_contracts import ALL_TOPICS
 from veille_contracts.topics import FLEET_DEVICES, PROJECT_STAGES
 
