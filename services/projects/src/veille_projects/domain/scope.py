@@ -1,73 +1,18 @@
 """Project membership: which devices of the registry belong to a project's scope.
 
-Membership is derived, not shared (DESIGN.md): every service matches the scope carried in stage
-events against the device registry, so the rule must be small, total and unsurprising.
+The rule is shared by every service that matches scopes against the device registry (projects,
+policy, reporting), so it lives in `veille_contracts.scope`; this module re-exports it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from veille_contracts.scope import (
+    GROUP_SEPARATOR,
+    DeviceFacts,
+    ScopeMatcher,
+    group_contains,
+    in_scope,
+    normalise_group,
+)
 
-from veille_contracts.projects import Scope
-
-GROUP_SEPARATOR = "/"
-
-
-class DeviceFacts(Protocol):
-    """The facts membership needs; a `veille_contracts.DeviceRecord` satisfies it."""
-
-    @property
-    def tenant_id(self) -> str: ...
-
-    @property
-    def device_id(self) -> str: ...
-
-    @property
-    def group_path(self) -> str: ...
-
-
-def _normalise_group(path: str) -> str:
-    # AD OUs are case-insensitive, so 'ACME/Paris' typed by an operator must match the OU
-    # 'acme/paris' the agent reported; a trailing separator is noise, not a different group.
-    return path.strip(GROUP_SEPARATOR).casefold()
-
-
-def group_contains(group: str, path: str) -> bool:
-    """True if `path` is `group` itself or lies below it, on whole '/' segments.
-
-    'ACME/Paris' contains 'ACME/Paris' and 'ACME/Paris/Finance', not 'ACME/Parisian'.
-    """
-    prefix = _normalise_group(group)
-    candidate = _normalise_group(path)
-    if not prefix:
-        return False
-    return candidate == prefix or candidate.startswith(prefix + GROUP_SEPARATOR)
-
-
-@dataclass(frozen=True, slots=True)
-class ScopeMatcher:
-    """A scope prepared for matching many devices (explicit device lists may hold 100,000 ids)."""
-
-    tenant_id: str
-    whole_fleet: bool
-    groups: tuple[str, ...]
-    devices: frozenset[str]
-
-    @classmethod
-    def of(cls, scope: Scope) -> ScopeMatcher:
-        groups = tuple(g for g in (_normalise_group(g) for g in scope.groups) if g)
-        return cls(scope.tenant_id, scope.whole_fleet, groups, frozenset(scope.devices))
-
-    def matches(self, device: DeviceFacts) -> bool:
-        if device.tenant_id != self.tenant_id:
-            return False
-        if self.whole_fleet or device.device_id in self.devices:
-            return True
-        path = _normalise_group(device.group_path)
-        return any(path == g or path.startswith(g + GROUP_SEPARATOR) for g in self.groups)
-
-
-def in_scope(scope: Scope, device: DeviceFacts) -> bool:
-    """True if the device belongs to the scope: same tenant, and whole fleet, listed, or in a group."""
-    return ScopeMatcher.of(scope).matches(device)
+__all__ = ["GROUP_SEPARATOR", "DeviceFacts", "ScopeMatcher", "group_contains", "in_scope", "normalise_group"]
