@@ -86,8 +86,14 @@ def fetch_kafka(version: str = KAFKA_VERSION, *, quiet: bool = True) -> Path:
         pom = Path(tmp) / "pom.xml"
         pom.write_text(_POM.format(kafka=version, log4j=LOG4J_VERSION))
         cmd = [
-            "mvn", "-B", *(["-q"] if quiet else []), "-f", str(pom),
-            "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
+            "mvn",
+            "-B",
+            *(["-q"] if quiet else []),
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={staging}",
         ]
         result = subprocess.run(cmd, capture_output=quiet, text=True)
         if result.returncode != 0:
@@ -139,6 +145,9 @@ class LocalKafka:
             "auto.create.topics.enable": "false",
             "log.segment.bytes": str(256 * 1024 * 1024),
             "log.cleaner.backoff.ms": "1000",
+            # Simulated fleets replay past event time (record timestamp = event time): time-based
+            # retention would delete their segments before consumers read them. Dev stack: keep all.
+            "log.retention.ms": "-1",
         }
         path = self.data_dir / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
@@ -148,9 +157,16 @@ class LocalKafka:
     def _java(self, main: str, *args: str, **popen: object) -> list[str]:
         libs = fetch_kafka()
         return [
-            "java", f"-Xmx{self.heap}", "-Xms256m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java",
+            f"-Xmx{self.heap}",
+            "-Xms256m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
-            "-cp", f"{libs}/*", main, *args,
+            "-cp",
+            f"{libs}/*",
+            main,
+            *args,
         ]
 
     def start(self, timeout_s: float = 90.0, *, detached: bool = False) -> str:
@@ -160,12 +176,15 @@ class LocalKafka:
             cluster_id = uuid.uuid4().hex[:22]
             subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
-                check=True, capture_output=True,
+                check=True,
+                capture_output=True,
             )
         out = open(self.data_dir / "kafka.stdout", "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             self._java("kafka.Kafka", str(config)),
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=detached,
         )
         out.close()
