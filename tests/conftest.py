@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from veille_localstack import LocalStack, StackInfo
 from support.isolation import Isolation
+from veille_localstack import LocalStack, StackInfo
 from veille_runtime.kafka import ensure_topics
 
 __all__ = ["Isolation", "infra", "isolation"]

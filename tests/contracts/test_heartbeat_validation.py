@@ -14,9 +14,14 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 def hb(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "tenant_id": "acme", "device_id": "pc-1", "seq": 7,
-        "period_start": "2026-03-02T08:00:00Z", "period_end": "2026-03-02T08:05:00Z",
-        "seconds_on": 300, "seconds_active": 120, "seconds_asleep": 0,
+        "tenant_id": "acme",
+        "device_id": "pc-1",
+        "seq": 7,
+        "period_start": "2026-03-02T08:00:00Z",
+        "period_end": "2026-03-02T08:05:00Z",
+        "seconds_on": 300,
+        "seconds_active": 120,
+        "seconds_asleep": 0,
     }
     base.update(overrides)
     return base
@@ -80,23 +85,41 @@ def test_clock_skew_bound() -> None:
     ok = clock_skew_error(START, ref, ref, max_future=timedelta(minutes=5), max_past=timedelta(days=1))
     assert ok is None
     future = clock_skew_error(
-        START + timedelta(hours=1), ref + timedelta(hours=1), ref,
-        max_future=timedelta(minutes=5), max_past=timedelta(days=1),
+        START + timedelta(hours=1),
+        ref + timedelta(hours=1),
+        ref,
+        max_future=timedelta(minutes=5),
+        max_past=timedelta(days=1),
     )
     assert future is not None and "after the reference" in future
     past = clock_skew_error(
-        START - timedelta(days=2), START - timedelta(days=2), ref,
-        max_future=timedelta(minutes=5), max_past=timedelta(days=1),
+        START - timedelta(days=2),
+        START - timedelta(days=2),
+        ref,
+        max_future=timedelta(minutes=5),
+        max_past=timedelta(days=1),
     )
     assert past is not None and "before the reference" in past
 
 
 def test_inventory_round_trips_and_rejects_bad_kind() -> None:
-    inv = decode(Inventory, json.dumps({
-        "tenant_id": "acme", "device_id": "pc-1", "observed_at": "2026-03-02T08:00:00Z", "hostname": "pc-1",
-        "kind": "laptop", "os": "Windows 11", "monitors": 2, "group_path": "ACME/Paris",
-        "agent_version": "1.0", "agent_manager_id": "am-1",
-    }))
+    inv = decode(
+        Inventory,
+        json.dumps(
+            {
+                "tenant_id": "acme",
+                "device_id": "pc-1",
+                "observed_at": "2026-03-02T08:00:00Z",
+                "hostname": "pc-1",
+                "kind": "laptop",
+                "os": "Windows 11",
+                "monitors": 2,
+                "group_path": "ACME/Paris",
+                "agent_version": "1.0",
+                "agent_manager_id": "am-1",
+            }
+        ),
+    )
     assert decode(Inventory, inv.to_json_bytes()) == inv
     with pytest.raises(ValidationError, match="desktop"):
         decode(Inventory, inv.to_json_bytes().replace(b'"laptop"', b'"tablet"'))

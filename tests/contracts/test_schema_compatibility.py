@@ -23,7 +23,9 @@ def test_every_payload_has_a_committed_schema() -> None:
 @pytest.mark.parametrize("name", sorted(CURRENT))
 def test_current_models_do_not_break_committed_schema(name: str) -> None:
     problems = breaking_changes(committed(name), CURRENT[name])
-    assert problems == [], f"{name} breaks its committed schema (publish a new topic version instead): {problems}"
+    assert problems == [], (
+        f"{name} breaks its committed schema (publish a new topic version instead): {problems}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CURRENT))
@@ -49,7 +51,9 @@ def test_identical_schema_is_compatible() -> None:
 
 
 def test_removed_field_breaks() -> None:
-    assert any("seconds_on: property removed" in p for p in broken(lambda s: s["properties"].pop("seconds_on")))
+    assert any(
+        "seconds_on: property removed" in p for p in broken(lambda s: s["properties"].pop("seconds_on"))
+    )
 
 
 def test_renamed_field_breaks() -> None:
@@ -72,7 +76,9 @@ def test_new_required_field_breaks_but_new_optional_field_does_not() -> None:
 
 
 def test_narrowed_type_breaks() -> None:
-    assert any("type narrowed" in p for p in broken(lambda s: s["properties"]["seconds_on"].update(type="integer")))
+    assert any(
+        "type narrowed" in p for p in broken(lambda s: s["properties"]["seconds_on"].update(type="integer"))
+    )
 
 
 def test_optional_field_made_non_nullable_breaks() -> None:
@@ -81,7 +87,9 @@ def test_optional_field_made_non_nullable_breaks() -> None:
 
 
 def test_tightened_bounds_break_and_loosened_ones_do_not() -> None:
-    assert any("maximum lowered" in p for p in broken(lambda s: s["properties"]["seconds_on"].update(maximum=60)))
+    assert any(
+        "maximum lowered" in p for p in broken(lambda s: s["properties"]["seconds_on"].update(maximum=60))
+    )
     assert any("minimum raised" in p for p in broken(lambda s: s["properties"]["seq"].update(minimum=1)))
     assert broken(lambda s: s["properties"]["seconds_on"].update(maximum=7200)) == []
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from support.isolation import Isolation
 from support.fleet import inventory, record
+from support.isolation import Isolation
 from support.kafka import produce
 from support.services import serve
 from veille_contracts.topics import AGENT_HEARTBEATS, AGENT_INVENTORY
@@ -18,6 +18,7 @@ from veille_ingest.entrypoints.app import create_app
 from veille_ingest.settings import IngestSettings
 
 pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
+
 
 # The README's example heartbeat, as a third-party agent writes it, for the last five minutes:
 # kcat stamps the record with the wall clock, which ingest uses to bound clock skew.
@@ -39,8 +40,11 @@ async def test_kcat_heartbeat_is_stored(isolation: Isolation) -> None:
     settings = isolation.settings(IngestSettings)
     async with serve(create_app(settings)):  # type: ignore[arg-type]
         now = datetime.now(UTC).replace(microsecond=0)
-        await produce(isolation.infra.kafka_bootstrap, isolation.topic(AGENT_INVENTORY),
-                      [record(inventory("pc-0042", at=now - timedelta(hours=1)))])
+        await produce(
+            isolation.infra.kafka_bootstrap,
+            isolation.topic(AGENT_INVENTORY),
+            [record(inventory("pc-0042", at=now - timedelta(hours=1)))],
+        )
         conn = await asyncpg.connect(isolation.infra.database_url)
         try:  # enrolled first: a heartbeat of an unknown device is a dead letter
             for _ in range(100):
@@ -49,10 +53,23 @@ async def test_kcat_heartbeat_is_stored(isolation: Isolation) -> None:
                 await asyncio.sleep(0.2)
         finally:
             await conn.close()
-        subprocess.run(
-            [kcat, "-P", "-b", isolation.infra.kafka_bootstrap, "-t", isolation.topic(AGENT_HEARTBEATS),
-             "-K", "|", "-z", "lz4"],
-            input=f"pc-0042|{readme_heartbeat(now)}\n".encode(), check=True, timeout=30,
+        await asyncio.to_thread(
+            subprocess.run,
+            [
+                kcat,
+                "-P",
+                "-b",
+                isolation.infra.kafka_bootstrap,
+                "-t",
+                isolation.topic(AGENT_HEARTBEATS),
+                "-K",
+                "|",
+                "-z",
+                "lz4",
+            ],
+            input=f"pc-0042|{readme_heartbeat(now)}\n".encode(),
+            check=True,
+            timeout=30,
         )
         conn = await asyncpg.connect(isolation.infra.database_url)
         try:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from support.isolation import Isolation
 from support.fleet import T0, heartbeat, inventory, record
+from support.isolation import Isolation
 from support.kafka import produce, read_topic
 from veille_cli.platform import Platform
 from veille_contracts import Activity, decode
@@ -33,23 +33,27 @@ async def wait_rows(dsn: str, sql: str, expected: int, timeout_s: float = 60) ->
 
 
 async def test_heartbeat_flows_from_agent_to_reporting(isolation: Isolation, tmp_path) -> None:
-    platform = Platform(env=isolation.env(), log_dir=tmp_path, services=("ingest", "reporting"), fixed_ports=False)
+    platform = Platform(
+        env=isolation.env(), log_dir=tmp_path, services=("ingest", "reporting"), fixed_ports=False
+    )
     platform.start()
     try:
         bootstrap = isolation.infra.kafka_bootstrap
         devices = [f"pc-{i}" for i in range(3)]
-        await produce(bootstrap, isolation.topic(AGENT_INVENTORY),
-                      [record(inventory(d, at=T0)) for d in devices])
+        await produce(
+            bootstrap, isolation.topic(AGENT_INVENTORY), [record(inventory(d, at=T0)) for d in devices]
+        )
         beats = [heartbeat(d, seq) for d in devices for seq in range(4)]
         # Inventory must be stored before heartbeats are judged: wait for the registry row first.
         db = isolation.infra.database_url
         assert await wait_rows(db, f"SELECT count(*) FROM ingest{isolation.schema_suffix}.devices", 3) == 3
-        await produce(bootstrap, isolation.topic(AGENT_HEARTBEATS),
-                      [record(b) for b in beats])
+        await produce(bootstrap, isolation.topic(AGENT_HEARTBEATS), [record(b) for b in beats])
 
         stored = await wait_rows(db, f"SELECT count(*) FROM ingest{isolation.schema_suffix}.heartbeats", 12)
         if stored != 12:
-            letters = await read_topic(bootstrap, isolation.topic(AGENT_DLQ), until=lambda r: True, timeout_s=5)
+            letters = await read_topic(
+                bootstrap, isolation.topic(AGENT_DLQ), until=lambda r: True, timeout_s=5
+            )
             pytest.fail(f"{stored} heartbeats stored; dead letters: {[r.value[:300] for r in letters]}")
 
         records = await read_topic(bootstrap, isolation.topic(FLEET_ACTIVITY), until=lambda r: len(r) >= 12)

@@ -9,21 +9,48 @@ from veille_contracts import DeviceKind, Heartbeat, Inventory
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
 
 
-def inventory(device_id: str, tenant: str = "acme", kind: DeviceKind = DeviceKind.desktop,
-              group: str = "ACME/Paris/Finance", at: datetime = T0) -> Inventory:
+def inventory(
+    device_id: str,
+    tenant: str = "acme",
+    kind: DeviceKind = DeviceKind.desktop,
+    group: str = "ACME/Paris/Finance",
+    at: datetime = T0,
+) -> Inventory:
     return Inventory(
-        tenant_id=tenant, device_id=device_id, observed_at=at, hostname=f"{device_id}.acme.local", kind=kind,
-        os="Windows 11 23H2", monitors=1, group_path=group, agent_version="1.0.0", agent_manager_id="am-1",
-        sleep_timeout_ac_s=0, screen_timeout_ac_s=600,
+        tenant_id=tenant,
+        device_id=device_id,
+        observed_at=at,
+        hostname=f"{device_id}.acme.local",
+        kind=kind,
+        os="Windows 11 23H2",
+        monitors=1,
+        group_path=group,
+        agent_version="1.0.0",
+        agent_manager_id="am-1",
+        sleep_timeout_ac_s=0,
+        screen_timeout_ac_s=600,
     )
 
 
-def heartbeat(device_id: str, seq: int, tenant: str = "acme", start: datetime = T0, minutes: int = 5,
-              on: float = 300, active: float = 120, asleep: float = 0) -> Heartbeat:
+def heartbeat(
+    device_id: str,
+    seq: int,
+    tenant: str = "acme",
+    start: datetime = T0,
+    minutes: int = 5,
+    on: float = 300,
+    active: float = 120,
+    asleep: float = 0,
+) -> Heartbeat:
     period_start = start + timedelta(minutes=minutes * seq)
     return Heartbeat(
-        tenant_id=tenant, device_id=device_id, seq=seq, period_start=period_start,
-        period_end=period_start + timedelta(minutes=minutes), seconds_on=on, seconds_active=active,
+        tenant_id=tenant,
+        device_id=device_id,
+        seq=seq,
+        period_start=period_start,
+        period_end=period_start + timedelta(minutes=minutes),
+        seconds_on=on,
+        seconds_active=active,
         seconds_asleep=asleep,
     )
 

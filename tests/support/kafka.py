@@ -9,7 +9,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-
 Message = tuple[bytes | None, bytes | None] | tuple[bytes | None, bytes | None, int]
 
 

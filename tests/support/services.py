@@ -16,7 +16,9 @@ from veille_localstack.paths import free_port
 async def serve(app: Any, *, timeout_s: float = 60.0) -> AsyncIterator[str]:
     """Start `app` (lifespan included), wait for /health, yield its base URL, then stop it."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"
     try:

@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -57,8 +56,11 @@ def _infrastructure_env() -> dict[str, str]:
     if len(env) < 2:
         info = read_state()
         if info is None or not stack_running(info):
-            typer.echo("No infrastructure: run `veille stack up` or set VEILLE_KAFKA_BOOTSTRAP and "
-                       "VEILLE_DATABASE_URL.", err=True)
+            typer.echo(
+                "No infrastructure: run `veille stack up` or set VEILLE_KAFKA_BOOTSTRAP and "
+                "VEILLE_DATABASE_URL.",
+                err=True,
+            )
             raise typer.Exit(2)
         env = {**info.env(), **env}
     return env

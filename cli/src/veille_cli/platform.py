@@ -30,8 +30,18 @@ def service_command(name: str, host: str, port: int) -> list[str]:
     if name not in SERVICES:
         raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
     return [
-        sys.executable, "-m", "uvicorn", "--factory", SERVICES[name],
-        "--host", host, "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "20",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        SERVICES[name],
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "20",
     ]
 
 
@@ -67,7 +77,10 @@ class Platform:
         env = {**os.environ, **self.env, "VEILLE_HTTP_PORT": str(port)}
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
-                service_command(name, "127.0.0.1", port), env=env, stdout=log, stderr=subprocess.STDOUT,
+                service_command(name, "127.0.0.1", port),
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
         self.processes[name] = ServiceProcess(name, port, proc, log_path)

@@ -79,7 +79,9 @@ class Heartbeat(Contract):
     schema_version: Literal[1] = 1
     tenant_id: TenantId
     device_id: DeviceId
-    seq: int = Field(ge=0, le=2**62, description="Monotonic per device; (device_id, seq) is the idempotency key.")
+    seq: int = Field(
+        ge=0, le=2**62, description="Monotonic per device; (device_id, seq) is the idempotency key."
+    )
     period_start: UtcDatetime
     period_end: UtcDatetime
     seconds_on: float = Field(ge=0, le=PERIOD_MAX_SECONDS, description="Powered on and awake.")

@@ -45,7 +45,9 @@ class Activity(Contract):
     """Validated, de-duplicated activity of one device over one reporting period."""
 
     schema_version: Literal[1] = 1
-    activity_id: EventId = Field(description="'<device_id>:<seq>': the same heartbeat always gives the same id.")
+    activity_id: EventId = Field(
+        description="'<device_id>:<seq>': the same heartbeat always gives the same id."
+    )
     tenant_id: TenantId
     device_id: DeviceId
     device_kind: DeviceKind

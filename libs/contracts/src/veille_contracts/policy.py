@@ -100,9 +100,12 @@ class Policy(Contract):
     def _schedule_rules(self) -> Policy:
         if (self.night_shutdown or self.wake_up) and self.schedule is None:
             raise ValueError("night_shutdown and wake_up need a working schedule")
-        if self.night_shutdown and self.schedule:
-            if self.schedule.start <= self.night_shutdown.at < self.schedule.end:
-                raise ValueError("night_shutdown.at falls inside working hours")
+        if (
+            self.night_shutdown
+            and self.schedule
+            and self.schedule.start <= self.night_shutdown.at < self.schedule.end
+        ):
+            raise ValueError("night_shutdown.at falls inside working hours")
         return self
 
 

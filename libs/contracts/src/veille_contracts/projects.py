@@ -115,6 +115,10 @@ class StageChange(Contract):
     actor: ShortText | None = None
     overridden: bool = False
     override_reason: LongText | None = None
-    planned_days: float | None = Field(default=None, description="Planned duration of the stage the event is about.")
-    actual_days: float | None = Field(default=None, description="Actual duration of the stage left (or overrun).")
+    planned_days: float | None = Field(
+        default=None, description="Planned duration of the stage the event is about."
+    )
+    actual_days: float | None = Field(
+        default=None, description="Actual duration of the stage left (or overrun)."
+    )
     project: ProjectSummary

@@ -66,7 +66,7 @@ def _types(node: JsonSchema, root: JsonSchema) -> set[str]:
     node = _resolve(node, root)
     if "anyOf" in node or "oneOf" in node:
         types: set[str] = set()
-        for sub in node.get("anyOf", node.get("oneOf", [])):
+        for sub in node.get("anyOf") or node.get("oneOf") or []:
             types |= _types(sub, root)
         return types
     if "const" in node:

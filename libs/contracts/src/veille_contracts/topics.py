@@ -34,55 +34,115 @@ class TopicSpec:
 
 
 AGENT_INVENTORY = TopicSpec(
-    "veille.agent.inventory.v1", "device_id", Inventory, "agents", "ingest",
-    "Device facts, sent at enrolment and on change.", device_keyed=True,
+    "veille.agent.inventory.v1",
+    "device_id",
+    Inventory,
+    "agents",
+    "ingest",
+    "Device facts, sent at enrolment and on change.",
+    device_keyed=True,
 )
 AGENT_HEARTBEATS = TopicSpec(
-    "veille.agent.heartbeats.v1", "device_id", Heartbeat, "agents", "ingest",
-    "One reporting period of one device.", device_keyed=True,
+    "veille.agent.heartbeats.v1",
+    "device_id",
+    Heartbeat,
+    "agents",
+    "ingest",
+    "One reporting period of one device.",
+    device_keyed=True,
 )
 AGENT_DLQ = TopicSpec(
-    "veille.agent.dlq.v1", "original key", DeadLetter, "ingest", "operators",
-    "Agent messages ingest refused, with their original bytes.", device_keyed=True,
+    "veille.agent.dlq.v1",
+    "original key",
+    DeadLetter,
+    "ingest",
+    "operators",
+    "Agent messages ingest refused, with their original bytes.",
+    device_keyed=True,
 )
 FLEET_DEVICES = TopicSpec(
-    "veille.fleet.devices.v1", "device_id", DeviceRecord, "ingest", "projects, policy, reporting",
-    "The device registry: latest facts of each enrolled device.", device_keyed=True, compacted=True,
+    "veille.fleet.devices.v1",
+    "device_id",
+    DeviceRecord,
+    "ingest",
+    "projects, policy, reporting",
+    "The device registry: latest facts of each enrolled device.",
+    device_keyed=True,
+    compacted=True,
 )
 FLEET_ACTIVITY = TopicSpec(
-    "veille.fleet.activity.v1", "device_id", Activity, "ingest", "policy, reporting",
-    "Validated, de-duplicated activity, published after ingest's database commit.", device_keyed=True,
+    "veille.fleet.activity.v1",
+    "device_id",
+    Activity,
+    "ingest",
+    "policy, reporting",
+    "Validated, de-duplicated activity, published after ingest's database commit.",
+    device_keyed=True,
 )
 FLEET_DLQ = TopicSpec(
-    "veille.fleet.dlq.v1", "original key", DeadLetter, "policy, reporting", "operators",
-    "Fleet messages a consumer refused.", device_keyed=True,
+    "veille.fleet.dlq.v1",
+    "original key",
+    DeadLetter,
+    "policy, reporting",
+    "operators",
+    "Fleet messages a consumer refused.",
+    device_keyed=True,
 )
 PROJECT_MILESTONES = TopicSpec(
-    "veille.projects.milestones.v1", "project_id", Milestone, "operators, tools", "projects",
+    "veille.projects.milestones.v1",
+    "project_id",
+    Milestone,
+    "operators, tools",
+    "projects",
     "A project milestone reached.",
 )
 PROJECT_STAGES = TopicSpec(
-    "veille.projects.stages.v1", "project_id", StageChange, "projects", "policy, reporting, integrators",
+    "veille.projects.stages.v1",
+    "project_id",
+    StageChange,
+    "projects",
+    "policy, reporting, integrators",
     "A project entered a stage, or outlived its plan.",
 )
 PROJECTS_DLQ = TopicSpec(
-    "veille.projects.dlq.v1", "original key", DeadLetter, "projects, policy, reporting", "operators",
+    "veille.projects.dlq.v1",
+    "original key",
+    DeadLetter,
+    "projects, policy, reporting",
+    "operators",
     "Project messages a consumer refused (including refused milestones).",
 )
 POLICY_DIRECTIVES = TopicSpec(
-    "veille.policy.directives.v1", "device_id", Directive, "policy", "agents (through agent managers)",
-    "The mode and policy a device must enforce.", device_keyed=True,
+    "veille.policy.directives.v1",
+    "device_id",
+    Directive,
+    "policy",
+    "agents (through agent managers)",
+    "The mode and policy a device must enforce.",
+    device_keyed=True,
 )
 POLICY_RECOMMENDATIONS = TopicSpec(
-    "veille.policy.recommendations.v1", "project_id", Recommendation, "policy", "projects, reporting",
+    "veille.policy.recommendations.v1",
+    "project_id",
+    Recommendation,
+    "policy",
+    "projects, reporting",
     "Candidate policies replayed on Viewer data, and the recommended one.",
 )
 POLICY_DLQ = TopicSpec(
-    "veille.policy.dlq.v1", "original key", DeadLetter, "policy", "operators",
+    "veille.policy.dlq.v1",
+    "original key",
+    DeadLetter,
+    "policy",
+    "operators",
     "Messages the policy service refused.",
 )
 AUTH_TOKENS = TopicSpec(
-    "veille.auth.tokens.v1", "token_hash", ApiToken, "projects", "every HTTP service (projects, reporting)",
+    "veille.auth.tokens.v1",
+    "token_hash",
+    ApiToken,
+    "projects",
+    "every HTTP service (projects, reporting)",
     "API tokens by hash: role, tenant, holder, revoked. Compacted: the latest state of each token.",
     compacted=True,
 )

@@ -7,6 +7,7 @@ log4j2 SLF4J binding into a cache folder; the broker runs as `java -cp 'libs/*' 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -234,10 +235,8 @@ def terminate_process(pid: int, timeout_s: float = 30.0) -> None:
         if not pid_alive(pid):
             return
         time.sleep(0.2)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def pid_alive(pid: int) -> bool:

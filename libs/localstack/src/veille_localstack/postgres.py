@@ -98,9 +98,19 @@ class LocalPostgres:
         if not (self.pgdata / "PG_VERSION").exists():
             shutil.rmtree(self.pgdata, ignore_errors=True)
             subprocess.run(
-                [self._bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--no-sync"],
-                check=True, capture_output=True, **_as_user(user),  # type: ignore[call-overload]
+                [
+                    self._bin("initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ],
+                check=True,
+                capture_output=True,
+                **_as_user(user),  # type: ignore[call-overload]
             )
             with open(self.pgdata / "postgresql.conf", "a") as conf:
                 # Tuned for a test and demo box, not durability-critical production.
@@ -111,9 +121,22 @@ class LocalPostgres:
         self.port = self.port or free_port()
         log = self.data_dir / "postgres.log"
         result = subprocess.run(
-            [self._bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(log), "-w", "-t", str(int(timeout_s)),
-             "-o", f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}", "start"],
-            capture_output=True, text=True, **_as_user(user),  # type: ignore[call-overload]
+            [
+                self._bin("pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(int(timeout_s)),
+                "-o",
+                f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            **_as_user(user),  # type: ignore[call-overload]
         )
         if result.returncode != 0:
             tail = log.read_text()[-2000:] if log.exists() else ""
@@ -132,7 +155,8 @@ class LocalPostgres:
             return
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"],
-            capture_output=True, **_as_user(_run_as()),  # type: ignore[call-overload]
+            capture_output=True,
+            **_as_user(_run_as()),  # type: ignore[call-overload]
         )
 
     def running(self) -> bool:

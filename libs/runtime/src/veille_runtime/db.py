@@ -55,7 +55,9 @@ def migration_files(package: str) -> list[tuple[str, str]]:
 
 async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
     """Apply the package's pending migrations; returns the names applied now."""
-    lock_key = int.from_bytes(hashlib.sha256(f"veille-migrate:{schema}".encode()).digest()[:8], "big", signed=True)
+    lock_key = int.from_bytes(
+        hashlib.sha256(f"veille-migrate:{schema}".encode()).digest()[:8], "big", signed=True
+    )
     applied_now: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key)

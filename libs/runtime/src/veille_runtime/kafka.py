@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
@@ -57,10 +58,8 @@ async def ensure_topics(
         ]
         if not wanted:
             return []
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently by another instance
             await admin.create_topics(wanted)
-        except TopicAlreadyExistsError:
-            pass  # created concurrently by another instance
         created = [t.name for t in wanted]
         log.info("topics created", topics=created)
         return created

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from fastapi import FastAPI, Response
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from fastapi import FastAPI, Response
 from faststream_fastapi import FastStreamAPI
 from prometheus_client import CollectorRegistry
 

@@ -15,7 +15,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/veille", description="PostgreSQL DSN (one server)."
     )
-    topic_namespace: str = Field(default="", description="Prefix of every topic name (isolates environments).")
+    topic_namespace: str = Field(
+        default="", description="Prefix of every topic name (isolates environments)."
+    )
     db_schema_suffix: str = Field(
         default="", description="Appended to each service's schema name (isolates environments)."
     )
