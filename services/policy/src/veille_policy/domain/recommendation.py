@@ -32,7 +32,8 @@ from veille_contracts.policy import (
 )
 from veille_energy import EnergyModel, StateDurations
 
-from .replay import DeviceActivity, DeviceReplay, DeviceTimeline, replay
+from .fast_replay import TimelineArrays, replay_fast
+from .replay import DeviceActivity, DeviceReplay, DeviceTimeline
 from .validation import has_errors, validate_policy
 
 DEFAULT_IDLE_TIMEOUTS_MIN: tuple[int, ...] = (5, 10, 15, 20, 30, 60)
@@ -158,10 +159,18 @@ def _kwh(energy_model: EnergyModel, device: DeviceReplay, seconds: StateDuration
 
 
 def score(
-    policy: Policy, timelines: Sequence[DeviceTimeline], energy_model: EnergyModel, window_days: float
+    policy: Policy,
+    timelines: Sequence[DeviceTimeline],
+    energy_model: EnergyModel,
+    window_days: float,
+    arrays: Sequence[TimelineArrays] | None = None,
 ) -> tuple[CandidateScore, list[DeviceReplay]]:
-    """Replay every device under `policy` and total the energy and disruptions."""
-    replays = [replay(t, policy) for t in timelines]
+    """Replay every device under `policy` and total the energy and disruptions.
+
+    `arrays` (one per timeline, same order) saves rebuilding the compiled replay's input per candidate.
+    """
+    prepared = arrays if arrays is not None else [TimelineArrays.of(t) for t in timelines]
+    replays = [replay_fast(t, policy, a) for t, a in zip(timelines, prepared, strict=True)]
     baseline = 0.0
     with_policy = 0.0
     for device in replays:
@@ -214,7 +223,9 @@ def _outcome(candidate: CandidateScore, on_front: bool) -> CandidateOutcome:
 
 def _in_window(device: DeviceActivity, start: datetime, end: datetime) -> DeviceActivity:
     periods = [p for p in device.periods if start <= p.period_start < end]
-    return DeviceActivity(device.device_id, device.kind, device.monitors, periods)
+    return DeviceActivity(
+        device.device_id, device.kind, device.monitors, periods, device.manufacturer, device.model
+    )
 
 
 def recommend(
@@ -246,7 +257,8 @@ def recommend(
     ]
     timelines = [t for t in timelines if t.periods]
     window_days = (window_end - window_start) / timedelta(days=1)
-    scored = [score(p, timelines, energy_model, window_days) for p in policies]
+    arrays = [TimelineArrays.of(t) for t in timelines]
+    scored = [score(p, timelines, energy_model, window_days, arrays) for p in policies]
     scores = [s for s, _ in scored]
     front = pareto_front(scores)
     chosen = choose(scores, disruption_budget) if timelines else None

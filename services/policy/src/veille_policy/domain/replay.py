@@ -171,14 +171,20 @@ class DeviceTimeline:
             base_minute = local_start.hour * 60 + local_start.minute
             index = len(timeline.periods)
             gap = previous_end is None or activity.period_start - previous_end > _GAP_TOLERANCE
-            for offset, minute_state in enumerate(states):
-                absolute = base_minute + offset
-                day = start_day + timedelta(days=absolute // _MINUTES_PER_DAY)
-                timeline.state.append(minute_state)
-                timeline.minute_of_day.append(absolute % _MINUTES_PER_DAY)
-                timeline.working.append(1 if is_working(day) else 0)
-                timeline.after_gap.append(1 if gap and offset == 0 else 0)
-                timeline.period_of.append(index)
+            timeline.state.extend(states)
+            timeline.after_gap.append(1 if gap else 0)
+            timeline.after_gap.extend(bytes(minutes - 1))
+            timeline.period_of.extend([index] * minutes)
+            if base_minute + minutes <= _MINUTES_PER_DAY:
+                # The common case: the period lies within one local day.
+                timeline.minute_of_day.extend(range(base_minute, base_minute + minutes))
+                timeline.working.extend(bytes([1 if is_working(start_day) else 0]) * minutes)
+            else:
+                for offset in range(minutes):
+                    absolute = base_minute + offset
+                    day = start_day + timedelta(days=absolute // _MINUTES_PER_DAY)
+                    timeline.minute_of_day.append(absolute % _MINUTES_PER_DAY)
+                    timeline.working.append(1 if is_working(day) else 0)
             on = min(activity.seconds_on, period_s)
             active = min(activity.seconds_active, on)
             asleep = min(activity.seconds_asleep, period_s - on)
@@ -237,7 +243,7 @@ def _minute(value: time) -> int:
     return value.hour * 60 + value.minute
 
 
-def _held_minutes(timeline: DeviceTimeline, policy: Policy) -> bytearray:
+def held_minutes(timeline: DeviceTimeline, policy: Policy) -> bytearray:
     allowed = {p.strip().casefold() for p in policy.exceptions.allowed_processes}
     held = bytearray(len(timeline.state))
     for period in timeline.periods:
@@ -258,8 +264,59 @@ def _held_minutes(timeline: DeviceTimeline, policy: Policy) -> bytearray:
     return held
 
 
+@dataclass(frozen=True, slots=True)
+class ReplayRules:
+    """A policy reduced to the numbers the minute loop needs (-1: the rule is absent)."""
+
+    ac_limit: int
+    battery_limit: int
+    shutdown_idle: int
+    protect_from: int
+    protect_minutes: int
+    wake_at: int
+
+    @classmethod
+    def of(cls, policy: Policy) -> ReplayRules:
+        ac_limit = idle_timeout_min(policy.ac)
+        battery_limit = idle_timeout_min(policy.battery)
+        shutdown = policy.night_shutdown
+        schedule = policy.schedule
+        protect_from = _minute(schedule.start) if schedule else 0
+        wake_at = -1
+        if policy.wake_up is not None and schedule is not None:
+            candidate = _minute(schedule.start) - policy.wake_up.minutes_before_start
+            wake_at = candidate if candidate >= 0 else -1
+        return cls(
+            ac_limit=-1 if ac_limit is None else ac_limit,
+            battery_limit=-1 if battery_limit is None else battery_limit,
+            shutdown_idle=shutdown.idle_min if shutdown else -1,
+            protect_from=protect_from,
+            protect_minutes=(_minute(shutdown.at) - protect_from) % _MINUTES_PER_DAY if shutdown else 0,
+            wake_at=wake_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayCounts:
+    """Per period: idle minutes put to sleep, idle minutes shut down, asleep minutes woken, disruptions."""
+
+    idle_to_asleep: Sequence[int]
+    idle_to_off: Sequence[int]
+    asleep_to_idle: Sequence[int]
+    disruptions: Sequence[int]
+
+
 def replay(timeline: DeviceTimeline, policy: Policy) -> DeviceReplay:
-    """The device's days under `policy`: Viewer seconds, seconds with the policy, disruptions."""
+    """The device's days under `policy`: Viewer seconds, seconds with the policy, disruptions.
+
+    The reference implementation, minute by minute in Python; `fast_replay.replay_fast` gives the
+    same result compiled (the recommendation uses it).
+    """
+    return assemble(timeline, replay_counts(timeline, policy))
+
+
+def replay_counts(timeline: DeviceTimeline, policy: Policy) -> ReplayCounts:
+    """The minute loop of `replay`: what the policy changes, counted per period."""
     ac_limit = idle_timeout_min(policy.ac)
     battery_limit = idle_timeout_min(policy.battery)
     shutdown = policy.night_shutdown
@@ -271,7 +328,7 @@ def replay(timeline: DeviceTimeline, policy: Policy) -> DeviceReplay:
     if policy.wake_up is not None and schedule is not None:
         candidate = _minute(schedule.start) - policy.wake_up.minutes_before_start
         wake_at = candidate if candidate >= 0 else None
-    held = _held_minutes(timeline, policy)
+    held = held_minutes(timeline, policy)
 
     periods = timeline.periods
     idle_to_asleep = [0] * len(periods)
@@ -326,31 +383,45 @@ def replay(timeline: DeviceTimeline, policy: Policy) -> DeviceReplay:
             elif limit is not None and idle_run > limit:
                 mode = _SLEPT
                 idle_to_asleep[period_index] += 1
+    return ReplayCounts(idle_to_asleep, idle_to_off, asleep_to_idle, disruptions)
 
-    by_day: dict[date, tuple[bool, StateDurations, StateDurations, int]] = {}
+
+def assemble(timeline: DeviceTimeline, counts: ReplayCounts) -> DeviceReplay:
+    """Seconds per state per day, with and without the policy, from the per-period counts."""
+    periods = timeline.periods
+    idle_to_asleep, idle_to_off = counts.idle_to_asleep, counts.idle_to_off
+    asleep_to_idle, disruptions = counts.asleep_to_idle, counts.disruptions
+    # Plain floats per day (StateDurations are built once per day: they validate on construction,
+    # and the recommendation assembles thousands of periods per device and candidate).
+    by_day: dict[date, list[float]] = {}
+    working_of: dict[date, bool] = {}
     for index, period in enumerate(periods):
         base = period.baseline
         to_asleep = min(60.0 * idle_to_asleep[index], base.idle_s)
         to_off = min(60.0 * idle_to_off[index], base.idle_s - to_asleep)
         woken = min(60.0 * asleep_to_idle[index], base.asleep_s)
-        with_policy = StateDurations(
-            active_s=base.active_s,
-            idle_s=base.idle_s - to_asleep - to_off + woken,
-            asleep_s=base.asleep_s + to_asleep - woken,
-            off_s=base.off_s + to_off,
-        )
-        working, day_base, day_policy, day_disruptions = by_day.get(
-            period.day, (period.working_day, NO_TIME, NO_TIME, 0)
-        )
-        by_day[period.day] = (
-            working,
-            day_base + base,
-            day_policy + with_policy,
-            day_disruptions + disruptions[index],
-        )
+        sums = by_day.get(period.day)
+        if sums is None:
+            sums = by_day[period.day] = [0.0] * 9
+            working_of[period.day] = period.working_day
+        sums[0] += base.active_s
+        sums[1] += base.idle_s
+        sums[2] += base.asleep_s
+        sums[3] += base.off_s
+        sums[4] += base.active_s
+        sums[5] += base.idle_s - to_asleep - to_off + woken
+        sums[6] += base.asleep_s + to_asleep - woken
+        sums[7] += base.off_s + to_off
+        sums[8] += disruptions[index]
     days = tuple(
-        DayReplay(day, working, base, with_policy, count)
-        for day, (working, base, with_policy, count) in sorted(by_day.items())
+        DayReplay(
+            day,
+            working_of[day],
+            StateDurations(active_s=v[0], idle_s=v[1], asleep_s=v[2], off_s=v[3]),
+            StateDurations(active_s=v[4], idle_s=v[5], asleep_s=v[6], off_s=v[7]),
+            int(v[8]),
+        )
+        for day, v in sorted(by_day.items())
     )
     return DeviceReplay(
         timeline.device_id, timeline.kind, timeline.monitors, timeline.manufacturer, timeline.model, days
