@@ -24,22 +24,35 @@ def random_device(seed: int, step_min: int) -> DeviceActivity:
             continue
         minutes = step_min
         on = rnd.choice([0, 0, minutes, minutes, rnd.randint(0, minutes)]) * 60.0
-        inputs = sorted(rnd.sample(range(minutes), rnd.randint(0, minutes))) if on and rnd.random() < 0.5 else []
+        inputs = (
+            sorted(rnd.sample(range(minutes), rnd.randint(0, minutes))) if on and rnd.random() < 0.5 else []
+        )
         active = min(on, 60.0 * len(inputs)) if rnd.random() < 0.7 else rnd.uniform(0, on)
         asleep = rnd.uniform(0, minutes * 60 - on) if rnd.random() < 0.5 else 0.0
         blockers = (
-            [SleepBlocker(process=rnd.choice(["teams.exe", "backup.exe"]), seconds=rnd.uniform(1, minutes * 60))]
+            [
+                SleepBlocker(
+                    process=rnd.choice(["teams.exe", "backup.exe"]), seconds=rnd.uniform(1, minutes * 60)
+                )
+            ]
             if rnd.random() < 0.1
             else []
         )
         periods.append(
             Activity(
-                activity_id=f"d{seed}:{seq}", tenant_id="acme", device_id=f"d{seed}",
-                device_kind=DeviceKind.laptop, seq=seq, period_start=start,
-                period_end=start + timedelta(minutes=minutes), seconds_on=on, seconds_active=active,
+                activity_id=f"d{seed}:{seq}",
+                tenant_id="acme",
+                device_id=f"d{seed}",
+                device_kind=DeviceKind.laptop,
+                seq=seq,
+                period_start=start,
+                period_end=start + timedelta(minutes=minutes),
+                seconds_on=on,
+                seconds_active=active,
                 seconds_asleep=asleep,
                 power_source=rnd.choice([PowerSource.ac, PowerSource.battery, PowerSource.unknown]),
-                input_minutes=inputs if rnd.random() < 0.8 else None, sleep_blockers=blockers,
+                input_minutes=inputs if rnd.random() < 0.8 else None,
+                sleep_blockers=blockers,
             )
         )
         seq += 1

@@ -15,7 +15,6 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 from veille_contracts.policy import Policy
-
 from veille_energy import StateDurations
 
 from .replay import DayReplay, DeviceReplay, DeviceTimeline, ReplayRules, held_minutes
@@ -69,7 +68,7 @@ class TimelineArrays:
         )
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _kernel(
     state: NDArray[np.int8],
     minute_of_day: NDArray[np.int32],
@@ -128,7 +127,9 @@ def _kernel(
             idle_run += 1
             if held[index] == 1:
                 continue
-            protected = is_working and (minute - protect_from + _MINUTES_PER_DAY) % _MINUTES_PER_DAY < protect_minutes
+            protected = (
+                is_working and (minute - protect_from + _MINUTES_PER_DAY) % _MINUTES_PER_DAY < protect_minutes
+            )
             if shutdown_idle >= 0 and not protected and idle_run > shutdown_idle:
                 mode = 2
                 counts[1, period_index] += 1
@@ -138,7 +139,9 @@ def _kernel(
     return counts
 
 
-def replay_fast(timeline: DeviceTimeline, policy: Policy, arrays: TimelineArrays | None = None) -> DeviceReplay:
+def replay_fast(
+    timeline: DeviceTimeline, policy: Policy, arrays: TimelineArrays | None = None
+) -> DeviceReplay:
     """`replay.replay(timeline, policy)`, computed by the compiled kernel."""
     arrays = arrays or TimelineArrays.of(timeline)
     rules = ReplayRules.of(policy)
@@ -150,9 +153,19 @@ def replay_fast(timeline: DeviceTimeline, policy: Policy, arrays: TimelineArrays
         counts = np.zeros((4, len(timeline.periods)), dtype=np.int64)
     else:
         counts = _kernel(
-            arrays.state, arrays.minute_of_day, arrays.working, arrays.after_gap, arrays.period_of,
-            arrays.on_battery, held, rules.ac_limit, rules.battery_limit, rules.shutdown_idle,
-            rules.protect_from, rules.protect_minutes, rules.wake_at,
+            arrays.state,
+            arrays.minute_of_day,
+            arrays.working,
+            arrays.after_gap,
+            arrays.period_of,
+            arrays.on_battery,
+            held,
+            rules.ac_limit,
+            rules.battery_limit,
+            rules.shutdown_idle,
+            rules.protect_from,
+            rules.protect_minutes,
+            rules.wake_at,
         )
     return _assemble(timeline, arrays, counts)
 
@@ -181,7 +194,9 @@ def _assemble(timeline: DeviceTimeline, arrays: TimelineArrays, counts: NDArray[
             day,
             arrays.working_days[i],
             StateDurations(active_s=base[0][i], idle_s=base[1][i], asleep_s=base[2][i], off_s=base[3][i]),
-            StateDurations(active_s=policy[0][i], idle_s=policy[1][i], asleep_s=policy[2][i], off_s=policy[3][i]),
+            StateDurations(
+                active_s=policy[0][i], idle_s=policy[1][i], asleep_s=policy[2][i], off_s=policy[3][i]
+            ),
             int(disruptions[i]),
         )
         for i, day in enumerate(arrays.days)
