@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import asyncpg
 from veille_contracts import DeviceRecord, Inventory
 
+from ..domain.admission import Enrolment
 from ..domain.registry import registry_record
 
 _UPSERT = """
@@ -40,9 +41,10 @@ async def upsert_devices(conn: asyncpg.Connection, inventories: Sequence[Invento
     return [DeviceRecord.model_validate_json(row["record"]) for row in rows]
 
 
-async def device_kinds(conn: asyncpg.Connection, device_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """device_id -> (tenant_id, kind) for the enrolled ones among device_ids."""
+async def enrolments(conn: asyncpg.Connection, device_ids: Iterable[str]) -> dict[str, Enrolment]:
+    """device_id -> (tenant, kind) for the enrolled ones among device_ids."""
     rows = await conn.fetch(
-        "SELECT device_id, tenant_id, kind FROM devices WHERE device_id = ANY($1::text[])", list(set(device_ids))
+        "SELECT device_id, tenant_id, kind FROM devices WHERE device_id = ANY($1::text[])",
+        list(set(device_ids)),
     )
-    return {r["device_id"]: (r["tenant_id"], r["kind"]) for r in rows}
+    return {r["device_id"]: Enrolment(r["tenant_id"], r["kind"]) for r in rows}

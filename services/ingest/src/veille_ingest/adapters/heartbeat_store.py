@@ -1,34 +1,114 @@
-"""Heartbeats in PostgreSQL: one bulk statement per batch, idempotent on (device_id, seq)."""
+"""Heartbeats in PostgreSQL: daily partitions, one COPY + one upsert per batch, idempotent.
+
+Each batch is copied (binary COPY) into a temporary staging table, then moved into the
+partitioned table with `INSERT … SELECT … ON CONFLICT DO NOTHING` on (device_id, seq,
+period_start). Partitions are created on first use and dropped by retention.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 import asyncpg
+import orjson
 from veille_contracts import Heartbeat
 
-_UPSERT = """
-INSERT INTO heartbeats (device_id, seq, tenant_id, period_start, period_end,
-                        seconds_on, seconds_active, seconds_asleep, power_source, policy_version, payload)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-                     $6::real[], $7::real[], $8::real[], $9::text[], $10::text[], $11::jsonb[])
-ON CONFLICT (device_id, seq) DO NOTHING
-"""
+from ..domain.partitions import PREFIX, day_of, expired_partitions, partition_bounds, partition_name
+
+COLUMNS = (
+    "device_id",
+    "seq",
+    "period_start",
+    "period_end",
+    "tenant_id",
+    "seconds_on",
+    "seconds_active",
+    "seconds_asleep",
+    "last_input_at",
+    "power_source",
+    "battery_percent",
+    "policy_version",
+    "sleep_blockers",
+    "input_minutes",
+)
+_COLS = ", ".join(COLUMNS)
+_STAGE = "heartbeats_stage"
+_CREATE_STAGE = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE heartbeats INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_MOVE = f"INSERT INTO heartbeats ({_COLS}) SELECT {_COLS} FROM {_STAGE} ON CONFLICT DO NOTHING"
+_DDL_LOCK = int.from_bytes(hashlib.sha256(b"veille-ingest:partitions").digest()[:8], "big", signed=True)
 
 
-async def store_heartbeats(conn: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> None:
-    unique = {(h.device_id, h.seq): h for h in heartbeats}.values()
-    await conn.execute(
-        _UPSERT,
-        [h.device_id for h in unique],
-        [h.seq for h in unique],
-        [h.tenant_id for h in unique],
-        [h.period_start for h in unique],
-        [h.period_end for h in unique],
-        [h.seconds_on for h in unique],
-        [h.seconds_active for h in unique],
-        [h.seconds_asleep for h in unique],
-        [h.power_source.value for h in unique],
-        [h.policy_version for h in unique],
-        [h.model_dump_json() for h in unique],
+def _row(h: Heartbeat) -> tuple[object, ...]:
+    blockers = (
+        orjson.dumps([{"process": b.process, "seconds": b.seconds} for b in h.sleep_blockers]).decode()
+        if h.sleep_blockers
+        else None
     )
+    return (
+        h.device_id,
+        h.seq,
+        h.period_start,
+        h.period_end,
+        h.tenant_id,
+        h.seconds_on,
+        h.seconds_active,
+        h.seconds_asleep,
+        h.last_input_at,
+        h.power_source.value,
+        h.battery_percent,
+        h.policy_version,
+        blockers,
+        h.input_minutes,
+    )
+
+
+class HeartbeatStore:
+    """The partitioned heartbeat table, with the partitions this process knows to exist."""
+
+    def __init__(self) -> None:
+        self._known: set[date] = set()
+
+    async def ensure_partitions(self, pool: asyncpg.Pool, heartbeats: Iterable[Heartbeat]) -> None:
+        missing = {day_of(h.period_start) for h in heartbeats} - self._known
+        if not missing:
+            return
+        async with pool.acquire() as conn, conn.transaction():
+            # One creator at a time across processes; IF NOT EXISTS makes the others no-ops.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK)
+            for day in sorted(missing):
+                start, end = partition_bounds(day)
+                await conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF heartbeats "
+                    f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+                )
+        self._known |= missing
+
+    async def store(self, conn: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> None:
+        """Store heartbeats inside the caller's transaction (their partitions must exist)."""
+        if not heartbeats:
+            return
+        await conn.execute(_CREATE_STAGE)
+        await conn.copy_records_to_table(_STAGE, records=[_row(h) for h in heartbeats], columns=COLUMNS)
+        await conn.execute(_MOVE)
+
+    async def drop_expired(self, pool: asyncpg.Pool, retention_days: int) -> list[str]:
+        """Drop the daily partitions older than the retention; returns their names."""
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK)
+            names = [
+                r["relname"]
+                for r in await conn.fetch(
+                    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'heartbeats'::regclass AND c.relname LIKE $1",
+                    f"{PREFIX}%",
+                )
+            ]
+            expired = expired_partitions(names, retention_days)
+            for name in expired:
+                await conn.execute(f"DROP TABLE {name}")
+        self._known.clear()  # another process may have dropped some too: re-check on next use
+        return expired

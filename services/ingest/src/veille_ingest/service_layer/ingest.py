@@ -1,114 +1,350 @@
 """Use cases of ingest: accept a batch of agent messages, store it, then tell the fleet.
 
-Order matters for at-least-once: the database commit comes first, then the activity and
-registry events, and the caller commits Kafka offsets last. A crash anywhere replays the batch;
-storage is idempotent and every published event carries a stable id.
+Order matters for at-least-once: the database commit comes first, then the activity, registry and
+dead-letter events (flushed: acknowledged by the broker), and the caller commits Kafka offsets
+last. A crash anywhere replays the batch; storage is idempotent and every published event carries
+a stable id.
+
+Failures are sorted two ways:
+- a record at fault (invalid, foreign tenant, refused by the database) becomes a dead letter and
+  the batch goes on: one poison message never blocks a partition;
+- an outage (database or broker down, deadlock) retries the whole batch with exponential backoff
+  for `retry_budget_s`, then raises, so that the subscriber nacks (rewinds every partition of the
+  batch) and consumption resumes from the first unwritten record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
 import asyncpg
-from pydantic import ValidationError
-from veille_contracts import Activity, DeviceKind, Heartbeat, Inventory, RejectReason, activity_id, decode
-from veille_contracts.topics import AGENT_DLQ, FLEET_ACTIVITY, FLEET_DEVICES
+from veille_contracts import Heartbeat, Inventory, RejectReason, decode
+from veille_contracts.topics import AGENT_DLQ, FLEET_ACTIVITY, FLEET_DEVICES, TopicSpec
 from veille_runtime.kafka import dead_letter
+from veille_runtime.logging import get_logger
 from veille_runtime.ports import InboundRecord, Publisher
 
-from ..adapters.device_store import device_kinds, upsert_devices
-from ..adapters.heartbeat_store import store_heartbeats
-from ..domain.validation import Rejection, classify_validation_error, parse_heartbeat
-from ..settings import IngestSettings
+from ..adapters import pending_store
+from ..adapters.device_store import enrolments, upsert_devices
+from ..adapters.errors import is_refusal, is_transient
+from ..adapters.heartbeat_store import HeartbeatStore
+from ..domain.activity import activity_bytes
+from ..domain.admission import admit, first_of_each_key
+from ..domain.validation import Rejection, parse_heartbeat, parse_inventory
+from ..settings import IngestSettings, UnknownDeviceMode
 
 SERVICE = "ingest"
+# A dead letter carries the original bytes (base64); beyond this, only their coordinates.
+MAX_LETTER_VALUE_BYTES = 600 * 1024
+SWEEP_LIMIT = 5000
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+class DiscardingPublisher(Publisher, Protocol):
+    def discard(self) -> None:
+        """Forget what was published but not flushed (the retry publishes it again)."""
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did, for logs, metrics and tests."""
+
+    stored: int = 0
+    held: int = 0
+    dead_letters: int = 0
+    devices: int = 0
 
 
 @dataclass
 class Ingest:
     pool: asyncpg.Pool
-    publisher: Publisher
     settings: IngestSettings
+    heartbeat_out: DiscardingPublisher
+    inventory_out: DiscardingPublisher
+    sweep_out: DiscardingPublisher
+    store: HeartbeatStore = field(default_factory=HeartbeatStore)
+    held_waiting: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def _topic(self, spec: object) -> str:
-        return spec.qualified(self.settings.topic_namespace)  # type: ignore[attr-defined, no-any-return]
+    def _topic(self, spec: TopicSpec) -> str:
+        return spec.qualified(self.settings.topic_namespace)
 
-    async def _reject(self, record: InboundRecord, rejection: Rejection) -> None:
-        letter = dead_letter(
-            topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
-            value=record.value, reason=rejection.reason, detail=rejection.detail, service=SERVICE,
-        )
-        await self.publisher.publish(self._topic(AGENT_DLQ), record.key, letter.to_json_bytes())
+    # ---- retries -------------------------------------------------------------------------------
 
-    async def inventory_batch(self, records: Sequence[InboundRecord]) -> None:
-        accepted: list[Inventory] = []
-        for record in records:
+    async def _with_retries(
+        self, what: str, out: DiscardingPublisher, attempt: Callable[[], Awaitable[T]]
+    ) -> T:
+        deadline = time.monotonic() + self.settings.retry_budget_s
+        delay = 0.1
+        while True:
             try:
-                accepted.append(decode(Inventory, record.value or b""))
-            except ValidationError as exc:
-                await self._reject(record, classify_validation_error(exc))
-        if not accepted:
-            await self.publisher.flush()
-            return
-        async with self.pool.acquire() as conn, conn.transaction():
-            changed = await upsert_devices(conn, accepted)
-        for device in changed:
-            await self.publisher.publish(
-                self._topic(FLEET_DEVICES), device.device_id.encode(), device.to_json_bytes()
-            )
-        await self.publisher.flush()
+                return await attempt()
+            except Exception as exc:
+                out.discard()
+                if time.monotonic() + delay > deadline:
+                    log.error(
+                        "giving up on batch for now: it will be redelivered", what=what, error=repr(exc)
+                    )
+                    raise
+                level = log.warning if is_transient(exc) else log.error
+                level("batch failed, retrying", what=what, error=repr(exc), retry_in_s=round(delay, 2))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_max_backoff_s)
 
-    async def heartbeat_batch(self, records: Sequence[InboundRecord]) -> None:
+    # ---- dead letters --------------------------------------------------------------------------
+
+    async def _reject(self, out: Publisher, record: InboundRecord, rejection: Rejection) -> None:
+        value = record.value
+        detail = rejection.detail
+        if value is not None and len(value) > MAX_LETTER_VALUE_BYTES:
+            detail = f"{detail} (original value of {len(value)} bytes not copied: read it at its offset)"
+            value = None
+        letter = dead_letter(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=value,
+            reason=rejection.reason,
+            detail=detail,
+            service=SERVICE,
+        )
+        await out.publish(self._topic(AGENT_DLQ), record.key, letter.to_json_bytes())
+
+    # ---- heartbeats ----------------------------------------------------------------------------
+
+    async def heartbeat_batch(self, records: Sequence[InboundRecord]) -> BatchOutcome:
+        max_future = timedelta(seconds=self.settings.max_future_s)
+        max_past = timedelta(seconds=self.settings.max_past_s)
+        now = datetime.now(UTC)
+        refused: list[tuple[InboundRecord, Rejection]] = []
         valid: list[tuple[InboundRecord, Heartbeat]] = []
         for record in records:
             parsed = parse_heartbeat(
-                record.value,
-                record.timestamp or datetime.now(UTC),
-                max_future=timedelta(seconds=self.settings.max_future_s),
-                max_past=timedelta(seconds=self.settings.max_past_s),
+                record.value, record.timestamp or now, max_future=max_future, max_past=max_past
             )
             if isinstance(parsed, Rejection):
-                await self._reject(record, parsed)
+                refused.append((record, parsed))
             else:
                 valid.append((record, parsed))
-        if not valid:
-            await self.publisher.flush()
-            return
+        unique = first_of_each_key(valid)
+        out = self.heartbeat_out
+        return await self._with_retries("heartbeats", out, lambda: self._heartbeats(unique, refused, out))
+
+    async def _heartbeats(
+        self,
+        valid: list[tuple[InboundRecord, Heartbeat]],
+        refused: list[tuple[InboundRecord, Rejection]],
+        out: DiscardingPublisher,
+    ) -> BatchOutcome:
+        outcome = BatchOutcome()
+        letters = list(refused)
+        held: list[tuple[InboundRecord, Heartbeat]] = []
         async with self.pool.acquire() as conn:
-            enrolled = await device_kinds(conn, (h.device_id for _, h in valid))
-            accepted: list[tuple[Heartbeat, str]] = []
-            for record, hb in valid:
-                known = enrolled.get(hb.device_id)
-                if known is None:
-                    await self._reject(record, Rejection(RejectReason.unknown_device, "no inventory for device"))
-                elif known[0] != hb.tenant_id:
-                    await self._reject(
-                        record, Rejection(RejectReason.tenant_mismatch, f"device enrolled in tenant {known[0]}")
+            enrolled = await enrolments(conn, (hb.device_id for _, hb in valid)) if valid else {}
+            admission = admit(valid, enrolled)
+            letters.extend(admission.refused)
+            if admission.unknown:
+                if self.settings.unknown_device_mode is UnknownDeviceMode.reject:
+                    letters.extend(
+                        (r, Rejection(RejectReason.unknown_device, "no inventory for device (reject mode)"))
+                        for r, _ in admission.unknown
                     )
                 else:
-                    accepted.append((hb, known[1]))
-            async with conn.transaction():
-                await store_heartbeats(conn, [hb for hb, _ in accepted])
-        for hb, kind in accepted:
-            activity = Activity(
-                activity_id=activity_id(hb.device_id, hb.seq),
-                tenant_id=hb.tenant_id,
-                device_id=hb.device_id,
-                device_kind=DeviceKind(kind),
-                seq=hb.seq,
-                period_start=hb.period_start,
-                period_end=hb.period_end,
-                seconds_on=hb.seconds_on,
-                seconds_active=hb.seconds_active,
-                seconds_asleep=hb.seconds_asleep,
-                power_source=hb.power_source,
-                policy_version=hb.policy_version,
-                sleep_blockers=hb.sleep_blockers,
-                input_minutes=hb.input_minutes,
-            )
-            await self.publisher.publish(
-                self._topic(FLEET_ACTIVITY), hb.device_id.encode(), activity.to_json_bytes()
-            )
-        await self.publisher.flush()
+                    room = max(self.settings.hold_max_rows - await pending_store.held_count(conn), 0)
+                    held = admission.unknown[:room]
+                    letters.extend(
+                        (
+                            r,
+                            Rejection(
+                                RejectReason.unknown_device,
+                                f"no inventory for device and the holding area is full "
+                                f"({self.settings.hold_max_rows} heartbeats)",
+                            ),
+                        )
+                        for r, _ in admission.unknown[room:]
+                    )
+        accepted = admission.accepted
+        await self.store.ensure_partitions(self.pool, (hb for _, hb, _ in accepted))
+        db_letters = await self._write(accepted, held)
+        letters.extend(db_letters)
+        for record, rejection in letters:
+            await self._reject(out, record, rejection)
+        refused_ids = {id(record) for record, _ in db_letters}
+        activity_topic = self._topic(FLEET_ACTIVITY)
+        for record, hb, kind in accepted:
+            if id(record) not in refused_ids:
+                await out.publish(activity_topic, hb.device_id.encode(), activity_bytes(hb, kind))
+                outcome.stored += 1
+        await out.flush()
+        outcome.held = len(held) - sum(1 for r, _ in held if id(r) in refused_ids)
+        outcome.dead_letters = len(letters)
+        if held:
+            self.held_waiting.set()
+        return outcome
+
+    async def _write(
+        self,
+        accepted: list[tuple[InboundRecord, Heartbeat, str]],
+        held: list[tuple[InboundRecord, Heartbeat]],
+    ) -> list[tuple[InboundRecord, Rejection]]:
+        """Store and hold in one transaction. A record the database refuses is isolated by bisection
+        (halves in their own transactions) and returned as a dead letter; the rest is stored."""
+        letters: list[tuple[InboundRecord, Rejection]] = []
+
+        async def attempt(
+            acc: list[tuple[InboundRecord, Heartbeat, str]], hld: list[tuple[InboundRecord, Heartbeat]]
+        ) -> None:
+            if not acc and not hld:
+                return
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await self.store.store(conn, [hb for _, hb, _ in acc])
+                    if hld:
+                        await pending_store.hold(conn, hld)
+            except Exception as exc:
+                if not is_refusal(exc):
+                    raise
+                if len(acc) + len(hld) == 1:
+                    record = acc[0][0] if acc else hld[0][0]
+                    letters.append(
+                        (record, Rejection(RejectReason.invalid_value, f"database refused it: {exc}"))
+                    )
+                    return
+                await attempt(acc[: len(acc) // 2], hld[: len(hld) // 2])
+                await attempt(acc[len(acc) // 2 :], hld[len(hld) // 2 :])
+
+        await attempt(accepted, held)
+        return letters
+
+    # ---- inventory -----------------------------------------------------------------------------
+
+    async def inventory_batch(self, records: Sequence[InboundRecord]) -> BatchOutcome:
+        refused: list[tuple[InboundRecord, Rejection]] = []
+        valid: list[Inventory] = []
+        for record in records:
+            parsed = parse_inventory(record.value)
+            if isinstance(parsed, Rejection):
+                refused.append((record, parsed))
+            else:
+                valid.append(parsed)
+        out = self.inventory_out
+        return await self._with_retries("inventory", out, lambda: self._inventory(valid, refused, out))
+
+    async def _inventory(
+        self, valid: list[Inventory], refused: list[tuple[InboundRecord, Rejection]], out: DiscardingPublisher
+    ) -> BatchOutcome:
+        changed = []
+        if valid:
+            async with self.pool.acquire() as conn, conn.transaction():
+                changed = await upsert_devices(conn, valid)
+        for record, rejection in refused:
+            await self._reject(out, record, rejection)
+        devices_topic = self._topic(FLEET_DEVICES)
+        for device in changed:
+            await out.publish(devices_topic, device.device_id.encode(), device.to_json_bytes())
+        await out.flush()
+        if valid:
+            self.held_waiting.set()  # held heartbeats of these devices can go now
+        return BatchOutcome(devices=len(changed), dead_letters=len(refused))
+
+    # ---- the holding area ----------------------------------------------------------------------
+
+    async def sweep(self) -> BatchOutcome:
+        """Release held heartbeats whose device is now enrolled; dead-letter those held too long.
+
+        One process sweeps at a time (session advisory lock). Each step is: store (commit),
+        publish and flush, then forget the held rows, so a crash in between only repeats events.
+        """
+        outcome = BatchOutcome()
+        async with self.pool.acquire() as conn:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('veille-ingest:sweep'))"):
+                return outcome
+            try:
+                while True:
+                    released = await self._release(conn, outcome)
+                    expired = await self._expire(conn, outcome)
+                    if released < SWEEP_LIMIT and expired < SWEEP_LIMIT:
+                        return outcome
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtext('veille-ingest:sweep'))")
+
+    async def _release(self, conn: asyncpg.Connection, outcome: BatchOutcome) -> int:
+        items = await pending_store.releasable(conn, SWEEP_LIMIT)
+        if not items:
+            return 0
+        out = self.sweep_out
+        accepted: list[tuple[Heartbeat, str]] = []
+        letters: list[tuple[InboundRecord, Rejection]] = []
+        for item in items:
+            try:
+                hb = decode(Heartbeat, item.record.value or b"")
+            except ValueError as exc:  # validated when held; only a contract change could get here
+                letters.append((item.record, Rejection(RejectReason.invalid_value, str(exc))))
+                continue
+            if item.enrolled_tenant != hb.tenant_id:
+                letters.append(
+                    (
+                        item.record,
+                        Rejection(
+                            RejectReason.tenant_mismatch,
+                            f"device {hb.device_id} is enrolled in tenant {item.enrolled_tenant!r}, "
+                            f"heartbeat says {hb.tenant_id!r}",
+                        ),
+                    )
+                )
+            else:
+                accepted.append((hb, item.kind or "desktop"))
+        await self.store.ensure_partitions(self.pool, (hb for hb, _ in accepted))
+        async with conn.transaction():
+            await self.store.store(conn, [hb for hb, _ in accepted])
+        try:
+            for record, rejection in letters:
+                await self._reject(out, record, rejection)
+            topic = self._topic(FLEET_ACTIVITY)
+            for hb, kind in accepted:
+                await out.publish(topic, hb.device_id.encode(), activity_bytes(hb, kind))
+            await out.flush()
+        except Exception:
+            out.discard()
+            raise
+        await pending_store.forget(conn, items)
+        outcome.stored += len(accepted)
+        outcome.dead_letters += len(letters)
+        return len(items)
+
+    async def _expire(self, conn: asyncpg.Connection, outcome: BatchOutcome) -> int:
+        items = await pending_store.expired(conn, self.settings.hold_max_s, SWEEP_LIMIT)
+        if not items:
+            return 0
+        out = self.sweep_out
+        try:
+            for item in items:
+                await self._reject(
+                    out,
+                    item.record,
+                    Rejection(
+                        RejectReason.unknown_device,
+                        f"no inventory for device {item.device_id} within {self.settings.hold_max_s:g} s",
+                    ),
+                )
+            await out.flush()
+        except Exception:
+            out.discard()
+            raise
+        await pending_store.forget(conn, items)
+        outcome.dead_letters += len(items)
+        return len(items)
+
+    async def maintain(self) -> list[str]:
+        """Retention: drop the daily heartbeat partitions older than the retention."""
+        dropped = await self.store.drop_expired(self.pool, self.settings.heartbeat_retention_days)
+        if dropped:
+            log.info("heartbeat partitions dropped by retention", partitions=dropped)
+        return dropped
