@@ -1,0 +1,199 @@
+"""Per-project aggregates, recomputed from the device-days for the devices or days touched.
+
+Each refresh deletes then re-inserts the rows it owns, so it is idempotent: running it twice, or
+after a replay, gives the same rows. Called in the transaction that changed its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+from veille_contracts.agent import DeviceKind
+from veille_contracts.scope import ScopeMatcher
+
+from ..domain.buckets import HOURS
+from ..domain.context import ProjectContext
+from ..domain.insights import DEFAULT_MIN_ON_AT_NIGHT_S
+from ..domain.savings import Phase
+
+
+async def refresh_project_devices(
+    conn: asyncpg.Connection, ctx: ProjectContext, devices: Sequence[str] | None = None
+) -> None:
+    """The project's devices (its scope matched against the registry) with their resolved watts."""
+    p = ctx.project
+    matcher = ScopeMatcher.of(p.scope)
+    rows = await conn.fetch(
+        """SELECT d.device_id, d.tenant_id, d.kind, d.group_path, d.monitors, d.manufacturer, d.model,
+                  coalesce(x.saver, false) AS saver
+           FROM devices d LEFT JOIN directives x ON x.project_id = $1 AND x.device_id = d.device_id
+           WHERE d.tenant_id = $2 AND ($3::text[] IS NULL OR d.device_id = ANY($3))""",
+        p.project_id,
+        p.scope.tenant_id,
+        list(devices) if devices is not None else None,
+    )
+    await conn.execute(
+        "DELETE FROM project_devices WHERE project_id = $1 AND ($2::text[] IS NULL OR device_id = ANY($2))",
+        p.project_id,
+        list(devices) if devices is not None else None,
+    )
+    cache: dict[tuple[str, str | None, str | None], tuple[float, float, float, float]] = {}
+    out: list[tuple[object, ...]] = []
+    mon = ctx.model.monitor
+    for r in rows:
+        if not matcher.matches(_Facts(r["tenant_id"], r["device_id"], r["group_path"])):
+            continue
+        key = (r["kind"], r["manufacturer"], r["model"])
+        watts = cache.get(key)
+        if watts is None:
+            prof = ctx.model.profile_for(DeviceKind(r["kind"]), r["manufacturer"], r["model"])
+            watts = cache[key] = (prof.active_w, prof.idle_w, prof.asleep_w, prof.off_w)
+        out.append((r["device_id"], r["kind"], r["group_path"], r["saver"], r["monitors"], *watts))
+    if out:
+        cols = list(zip(*out, strict=True))
+        await conn.execute(
+            """INSERT INTO project_devices
+               SELECT $1, u.*, $11, $12, $13 FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[],
+                   $6::int[], $7::float8[], $8::float8[], $9::float8[], $10::float8[]) AS u""",
+            p.project_id,
+            *[list(c) for c in cols],
+            mon.on_w,
+            mon.sleep_w,
+            mon.off_w,
+        )
+
+
+class _Facts:
+    __slots__ = ("device_id", "group_path", "tenant_id")
+
+    def __init__(self, tenant_id: str, device_id: str, group_path: str) -> None:
+        self.tenant_id, self.device_id, self.group_path = tenant_id, device_id, group_path
+
+
+def _window_params(ctx: ProjectContext) -> list[object]:
+    v, s = ctx.windows.get(Phase.viewer), ctx.windows.get(Phase.saver)
+    return [v.first if v else None, v.last if v else None, s.first if s else None, s.last if s else None]
+
+
+# Device-days of the project in a phase, with kWh (the same arithmetic as veille_energy: states of
+# the local day from the summed counters, off = the day's real length - on - asleep, watts x seconds).
+_PHASED = """
+WITH dd AS (
+    SELECT pd.*, d.day, d.seconds_on, d.seconds_active, d.seconds_asleep, d.on_by_hour, d.active_by_hour,
+           CASE WHEN d.day >= $3 AND d.day <= coalesce($4, 'infinity'::date) THEN 'viewer'
+                WHEN d.day >= $5 AND d.day <= coalesce($6, 'infinity'::date) THEN 'saver' END AS phase,
+           (extract(isodow FROM d.day)::int - 1) = ANY($7::int[]) AS working,
+           d.day = ANY($8::date[]) AS excluded,
+           extract(epoch FROM ((d.day + 1)::timestamp AT TIME ZONE $2) - (d.day::timestamp AT TIME ZONE $2))
+               AS day_len
+    FROM project_devices pd JOIN device_days d ON d.zone = $2 AND d.device_id = pd.device_id
+    WHERE pd.project_id = $1 {where}
+), e AS (
+    SELECT *, (act * active_w + (seconds_on - act) * idle_w + seconds_asleep * asleep_w + off * off_w
+               + monitors * (seconds_on * mon_on_w + seconds_asleep * mon_sleep_w + off * mon_off_w))
+              / 3600000.0 AS kwh
+    FROM (SELECT *, least(seconds_active, seconds_on) AS act,
+                 greatest(0, day_len - seconds_on - seconds_asleep) AS off
+          FROM dd WHERE phase IS NOT NULL) k
+)
+"""
+
+
+async def refresh_device_phases(
+    conn: asyncpg.Connection, ctx: ProjectContext, devices: Sequence[str] | None = None
+) -> None:
+    """Counted days and kWh per day type, sleep and night figures, per device and phase."""
+    pid = ctx.project.project_id
+    devs = list(devices) if devices is not None else None
+    await conn.execute(
+        "DELETE FROM project_device_phases WHERE project_id = $1 AND ($2::text[] IS NULL OR device_id = ANY($2))",
+        pid,
+        devs,
+    )
+    await conn.execute(
+        "DELETE FROM project_blockers WHERE project_id = $1 AND ($2::text[] IS NULL OR device_id = ANY($2))",
+        pid,
+        devs,
+    )
+    params = [
+        pid,
+        ctx.zone,
+        *_window_params(ctx),
+        sorted(ctx.calendar.working_weekdays),
+        sorted(ctx.calendar.excluded),
+    ]
+    where = "AND ($9::text[] IS NULL OR pd.device_id = ANY($9))"
+    night = ", ".join(f"on_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w)
+    night_active = ", ".join(f"active_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w)
+    night_sum = f"({' + '.join(night.split(', ')) or '0'})"
+    night_active_sum = f"({' + '.join(night_active.split(', ')) or '0'})"
+    await conn.execute(
+        _PHASED.format(where=where)
+        + f"""
+        , n AS (SELECT *, {night_sum} AS night_on, {night_active_sum} AS night_active FROM e WHERE NOT excluded)
+        INSERT INTO project_device_phases
+        SELECT $1, device_id, phase, kind, group_path, saver_group,
+               count(*) FILTER (WHERE working), coalesce(sum(kwh) FILTER (WHERE working), 0),
+               count(*) FILTER (WHERE NOT working), coalesce(sum(kwh) FILTER (WHERE NOT working), 0),
+               count(*) FILTER (WHERE seconds_asleep <= 0 AND night_on >= $10),
+               count(*) FILTER (WHERE night_on >= $10),
+               coalesce(sum(greatest(0, night_on - night_active)), 0)
+        FROM n GROUP BY device_id, phase, kind, group_path, saver_group""",
+        *params,
+        devs,
+        DEFAULT_MIN_ON_AT_NIGHT_S,
+    )
+    await conn.execute(
+        """INSERT INTO project_blockers
+           SELECT $1, CASE WHEN b.day >= $3 AND b.day <= coalesce($4, 'infinity'::date) THEN 'viewer'
+                           ELSE 'saver' END AS phase, b.device_id, b.process, sum(b.seconds)
+           FROM project_devices pd JOIN device_day_blockers b ON b.zone = $2 AND b.device_id = pd.device_id
+           WHERE pd.project_id = $1 AND ($9::text[] IS NULL OR pd.device_id = ANY($9))
+             AND NOT (b.day = ANY($8::date[])) AND $7::int[] IS NOT NULL
+             AND ((b.day >= $3 AND b.day <= coalesce($4, 'infinity'::date))
+                  OR (b.day >= $5 AND b.day <= coalesce($6, 'infinity'::date)))
+           GROUP BY 2, b.device_id, b.process""",
+        *params,
+        devs,
+    )
+
+
+async def refresh_project_days(
+    conn: asyncpg.Connection, ctx: ProjectContext, days: Sequence[date] | None = None
+) -> None:
+    """Devices, kWh and hour-of-day on / in use per phase day and group (saver or control)."""
+    pid = ctx.project.project_id
+    day_list = sorted(set(days)) if days is not None else None
+    await conn.execute(
+        "DELETE FROM project_days WHERE project_id = $1 AND ($2::date[] IS NULL OR day = ANY($2))",
+        pid,
+        day_list,
+    )
+    params = [
+        pid,
+        ctx.zone,
+        *_window_params(ctx),
+        sorted(ctx.calendar.working_weekdays),
+        sorted(ctx.calendar.excluded),
+    ]
+    on = ", ".join(f"sum(on_by_hour[{h}])" for h in range(1, HOURS + 1))
+    active = ", ".join(f"sum(active_by_hour[{h}])" for h in range(1, HOURS + 1))
+    await conn.execute(
+        _PHASED.format(where="AND ($9::date[] IS NULL OR d.day = ANY($9))")
+        + f"""
+        INSERT INTO project_days
+        SELECT $1, day, saver_group, phase,
+               CASE WHEN excluded THEN NULL WHEN working THEN 'working' ELSE 'non_working' END,
+               count(*), sum(kwh), ARRAY[{on}], ARRAY[{active}]
+        FROM e GROUP BY day, saver_group, phase, working, excluded""",
+        *params,
+        day_list,
+    )
+
+
+async def refresh_all(conn: asyncpg.Connection, ctx: ProjectContext) -> None:
+    await refresh_project_devices(conn, ctx)
+    await refresh_device_phases(conn, ctx)
+    await refresh_project_days(conn, ctx)
