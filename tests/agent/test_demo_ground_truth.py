@@ -42,6 +42,8 @@ def test_demo_reports_what_the_simulated_fleet_really_used(tmp_path: Path) -> No
             "120",
             "--summary-json",
             str(summary),
+            "--workdir",
+            str(tmp_path / "demo"),
         ],
         env=env,
         capture_output=True,
