@@ -117,14 +117,18 @@ def _daily(r: ProjectReport) -> str:
         return [per[(day, saver)].kwh_per_device if (day, saver) in per else None for day in days]
 
     phase_of = {d.day: d.phase for d in s.daily}
-    labels = [f"{day:%m-%d}{'' if phase_of[day] is Phase.viewer else '*'}" for day in days]
+    excluded = {d.day for d in s.daily if d.day_type is None}
+    labels = [
+        f"{day:%m-%d}{'' if phase_of[day] is Phase.viewer else '*'}{' (x)' if day in excluded else ''}"
+        for day in days
+    ]
     chart = svg.bars(
         [("saver group", series(True), svg.SAVER), ("control group", series(False), svg.CONTROL)],
         labels,
         unit="kWh per device per day",
         chart="daily",
     )
-    return chart + '<p class="note">Days marked * are in the Saver phase, the others in the Viewer phase.</p>'
+    return chart + '<p class="note">Days marked * are in the Saver phase, the others in the Viewer phase; (x): holiday or abnormal day, drawn but left out of the savings.</p>'
 
 
 def _savings(r: ProjectReport) -> str:

@@ -57,7 +57,7 @@ def bars(
             parts.append(
                 f'<text x="{x0 + group_w * 0.4:.1f}" y="{height - 18}" text-anchor="middle">{escape(label)}</text>'
             )
-    legend_x = left
+    legend_x = left + 7 * len(unit) + 20
     for name, _, colour in series:
         parts.append(f'<rect x="{legend_x}" y="4" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{legend_x + 14}" y="13">{escape(name)}</text>')
