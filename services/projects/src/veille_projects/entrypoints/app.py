@@ -6,8 +6,9 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream_fastapi import FastStreamAPI
-from veille_contracts import StageChange
+from veille_contracts import ApiToken, StageChange
 from veille_contracts.topics import (
+    AUTH_TOKENS,
     FLEET_ACTIVITY,
     FLEET_DEVICES,
     PROJECT_MILESTONES,
@@ -89,6 +90,13 @@ def create_app(settings: ProjectsSettings | None = None) -> FastStreamAPI:
     )
     broker.publisher(
         runtime.topic(PROJECTS_DLQ), title="refused milestones", description=PROJECTS_DLQ.description
+    )
+
+    broker.publisher(
+        runtime.topic(AUTH_TOKENS),
+        title="api tokens",
+        schema=ApiToken,
+        description=AUTH_TOKENS.description + " Never the token itself: only its SHA-256.",
     )
 
     api = new_fastapi(
