@@ -29,9 +29,11 @@ def settings(isolation: Isolation, **overrides: Any) -> ProjectsSettings:
 
 @contextlib.asynccontextmanager
 async def running(isolation: Isolation, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(settings(isolation, **overrides))) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            yield client
+    async with (
+        serve(create_app(settings(isolation, **overrides))) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        yield client
 
 
 def project_body(project_id: str = "poc-paris", tenant: str = "acme", **overrides: Any) -> dict[str, Any]:
