@@ -16,12 +16,14 @@ from veille_localstack.stack import stack_running
 from . import projects as projects_cli
 from .demo import demo_app
 from .platform import DEFAULT_PORTS, SERVICES, Platform, service_command
+from .report import report_app
 
 app = typer.Typer(help="Veille: measure and cut the electricity wasted by PCs.", no_args_is_help=True)
 stack_app = typer.Typer(help="The local infrastructure: Kafka (KRaft) and PostgreSQL, no Docker.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(projects_cli.app, name="project")
 app.add_typer(demo_app, name="demo")
+app.add_typer(report_app, name="report")
 
 
 @stack_app.command("fetch")

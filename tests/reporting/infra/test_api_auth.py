@@ -6,18 +6,33 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import Isolation
-from reporting.infra.scenario import device, directive, hourly_activity, rec, stage_events, summary, token_record
+from reporting.infra.scenario import (
+    device,
+    directive,
+    hourly_activity,
+    rec,
+    stage_events,
+    summary,
+    token_record,
+)
 from reporting.infra.test_scenario import OPERATOR, wait_report
 from support.kafka import produce
 from support.services import serve
+from typer.testing import CliRunner
+from veille_cli.main import app as cli
 from veille_contracts import TokenRole
-from veille_contracts.topics import AUTH_TOKENS, FLEET_ACTIVITY, FLEET_DEVICES, POLICY_DIRECTIVES, PROJECT_STAGES
+from veille_contracts.topics import (
+    AUTH_TOKENS,
+    FLEET_ACTIVITY,
+    FLEET_DEVICES,
+    POLICY_DIRECTIVES,
+    PROJECT_STAGES,
+)
 from veille_reporting.entrypoints.app import create_app
 from veille_reporting.settings import ReportingSettings
 
@@ -39,21 +54,39 @@ SCREENS = Path("/work/notes/screens")
 async def setup(isolation: Isolation) -> None:
     b = isolation.infra.kafka_bootstrap
     acme, globex = summary(), summary("p-globex", "globex", "GLOBEX/HQ")
-    await produce(b, isolation.topic(AUTH_TOKENS), [token_record(ACME, TokenRole.customer, "acme"),
-                                                    token_record(GLOBEX, TokenRole.customer, "globex")])
-    await produce(b, isolation.topic(FLEET_DEVICES), [rec(d, device(d)) for d in ("pc-s", "pc-c")]
-                  + [rec("gx-1", device("gx-1", "globex", "GLOBEX/HQ"))])
-    await produce(b, isolation.topic(PROJECT_STAGES),
-                  [rec(p.project_id, e) for p in (acme, globex) for e in stage_events(p)])
-    await produce(b, isolation.topic(POLICY_DIRECTIVES), [rec("pc-s", directive("pc-s", "p-acme", True)),
-                                                         rec("pc-c", directive("pc-c", "p-acme", False))])
-    acts = hourly_activity("pc-s", True) + hourly_activity("pc-c", False) + hourly_activity("gx-1", True, "globex")
+    await produce(
+        b,
+        isolation.topic(AUTH_TOKENS),
+        [token_record(ACME, TokenRole.customer, "acme"), token_record(GLOBEX, TokenRole.customer, "globex")],
+    )
+    await produce(
+        b,
+        isolation.topic(FLEET_DEVICES),
+        [rec(d, device(d)) for d in ("pc-s", "pc-c")] + [rec("gx-1", device("gx-1", "globex", "GLOBEX/HQ"))],
+    )
+    await produce(
+        b,
+        isolation.topic(PROJECT_STAGES),
+        [rec(p.project_id, e) for p in (acme, globex) for e in stage_events(p)],
+    )
+    await produce(
+        b,
+        isolation.topic(POLICY_DIRECTIVES),
+        [rec("pc-s", directive("pc-s", "p-acme", True)), rec("pc-c", directive("pc-c", "p-acme", False))],
+    )
+    acts = (
+        hourly_activity("pc-s", True)
+        + hourly_activity("pc-c", False)
+        + hourly_activity("gx-1", True, "globex")
+    )
     await produce(b, isolation.topic(FLEET_ACTIVITY), [rec(a.device_id, a) for a in acts])
 
 
 async def wait_token(client: httpx.AsyncClient, token: str) -> None:
     for _ in range(150):
-        if (await client.get("/v1/projects", headers={"Authorization": f"Bearer {token}"})).status_code == 200:
+        if (
+            await client.get("/v1/projects", headers={"Authorization": f"Bearer {token}"})
+        ).status_code == 200:
             return
         await asyncio.sleep(0.2)
     raise AssertionError("token never accepted")
@@ -62,10 +95,24 @@ async def wait_token(client: httpx.AsyncClient, token: str) -> None:
 def chromium(*args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--virtual-time-budget=15000", *args],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                "/usr/bin/chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=15000",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
 
@@ -98,22 +145,39 @@ async def test_no_anonymous_no_cross_tenant_and_dashboard(
                 assert (await client.get(route.format(p="p-globex"), headers=as_acme)).status_code == 404
             listed = (await client.get("/v1/projects", headers=as_globex)).json()
             assert [p["project_id"] for p in listed] == ["p-globex"]
-            everything = (await client.get("/v1/projects", headers={"Authorization": f"Bearer {OPERATOR}"})).json()
+            everything = (
+                await client.get("/v1/projects", headers={"Authorization": f"Bearer {OPERATOR}"})
+            ).json()
             assert {p["project_id"] for p in everything} == {"p-acme", "p-globex"}
             # Customers are read-only, even on their own tenant; another tenant's write is a 404.
             for path, body in WRITES:
-                assert (await client.put(path.format(p="p-acme"), json=body, headers=as_acme)).status_code == 403
-                assert (await client.put(path.format(p="p-acme"), json=body, headers=as_globex)).status_code == 404
+                assert (
+                    await client.put(path.format(p="p-acme"), json=body, headers=as_acme)
+                ).status_code == 403
+                assert (
+                    await client.put(path.format(p="p-acme"), json=body, headers=as_globex)
+                ).status_code == 404
             # An operator override of the energy model changes the figures (here: a 35 W idle desktop).
             op = {"Authorization": f"Bearer {OPERATOR}"}
-            before = (await client.get("/v1/projects/p-acme/report", headers=op)).json()["savings"]["fleet"]["kwh"]
+            before = (await client.get("/v1/projects/p-acme/report", headers=op)).json()["savings"]["fleet"][
+                "kwh"
+            ]
             model = {"kind_overrides": {"desktop": {"idle_w": 35}}}
-            assert (await client.put("/v1/projects/p-acme/energy-model", json=model, headers=op)).status_code == 200
-            after = (await client.get("/v1/projects/p-acme/report", headers=op)).json()["savings"]["fleet"]["kwh"]
+            assert (
+                await client.put("/v1/projects/p-acme/energy-model", json=model, headers=op)
+            ).status_code == 200
+            after = (await client.get("/v1/projects/p-acme/report", headers=op)).json()["savings"]["fleet"][
+                "kwh"
+            ]
             assert after < before
-            assert (await client.put("/v1/projects/p-acme/energy-model", json={}, headers=op)).status_code == 200
-            bad = await client.put("/v1/projects/p-acme/energy-model", json={"kind_overrides": {"desktop": {"idle_w": 70000}}},
-                                   headers=op)
+            assert (
+                await client.put("/v1/projects/p-acme/energy-model", json={}, headers=op)
+            ).status_code == 200
+            bad = await client.put(
+                "/v1/projects/p-acme/energy-model",
+                json={"kind_overrides": {"desktop": {"idle_w": 70000}}},
+                headers=op,
+            )
             assert bad.status_code == 422
             csv_text = (await client.get("/v1/projects/p-acme/report.csv?table=kinds", headers=as_acme)).text
             assert csv_text.splitlines()[1].startswith("desktop,1,") and "64079.77" in csv_text
@@ -133,11 +197,30 @@ async def test_no_anonymous_no_cross_tenant_and_dashboard(
         # Without a token the page shows no data.
         anon = await asyncio.to_thread(chromium, "--dump-dom", f"{url}/dashboard")
         assert 'data-loaded="true"' not in anon.stdout and "svg" not in anon.stdout.split("<main")[1]
-        started = time.monotonic()
-        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {ACME}"}) as client:
-            html = (await client.get("/v1/projects/p-acme/feedback.html")).text
-        report_file = SCREENS / "reporting-feedback.html"
-        report_file.write_text(html)
-        pdf = SCREENS / "reporting-feedback.pdf"
-        await asyncio.to_thread(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report_file.as_uri())
-        assert pdf.read_bytes()[:4] == b"%PDF" and time.monotonic() - started < 120
+        # `veille report`: the feedback report through the API, as HTML and PDF (Chromium).
+        out = SCREENS / "reporting-feedback.html"
+        res = await asyncio.to_thread(
+            CliRunner().invoke,
+            cli,
+            [
+                "report",
+                "p-acme",
+                "--out",
+                str(out),
+                "--pdf",
+                "--api",
+                url,
+                "--token",
+                ACME,
+                "--chromium",
+                "/usr/bin/chromium",
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        html = out.read_text()
+        assert "Feedback report: acme POC" in html and "64\u202f079.77" in html and html.count("<svg") >= 5
+        assert out.with_suffix(".pdf").read_bytes()[:4] == b"%PDF"
+        denied = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["report", "p-acme", "--out", str(out), "--api", url, "--token", GLOBEX]
+        )
+        assert denied.exit_code == 1 and "404" in denied.output

@@ -171,12 +171,12 @@ async def _coverage(conn: Any, ctx: ProjectContext, min_days: int) -> list[Phase
 async def _never_sleeping(conn: Any, pid: str, min_days: int, limit: int = 100) -> NeverSleepSummary:
     """`insights.never_sleeping` (the reference) over the Viewer phase, computed in SQL."""
     where = "project_id = $1 AND phase = 'viewer' AND working_days + non_working_days >= $2"
-    never = f"{where} AND insomniac_days >= $3 * (working_days + non_working_days)"
+    never = f"{where} AND insomniac_days >= $3::float8 * (working_days + non_working_days)"
     share = DEFAULT_NEVER_SLEEP_SHARE
     totals = await conn.fetchrow(
         f"""SELECT count(*) AS observed, coalesce(sum(working_days + non_working_days), 0) AS days,
                    coalesce(sum(insomniac_days), 0) AS insomniac,
-                   count(*) FILTER (WHERE insomniac_days >= $3 * (working_days + non_working_days)) AS never
+                   count(*) FILTER (WHERE insomniac_days >= $3::float8 * (working_days + non_working_days)) AS never
             FROM project_device_phases WHERE {where}""",
         pid,
         min_days,

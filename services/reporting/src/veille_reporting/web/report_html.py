@@ -128,7 +128,10 @@ def _daily(r: ProjectReport) -> str:
         unit="kWh per device per day",
         chart="daily",
     )
-    return chart + '<p class="note">Days marked * are in the Saver phase, the others in the Viewer phase; (x): holiday or abnormal day, drawn but left out of the savings.</p>'
+    return (
+        chart
+        + '<p class="note">Days marked * are in the Saver phase, the others in the Viewer phase; (x): holiday or abnormal day, drawn but left out of the savings.</p>'
+    )
 
 
 def _savings(r: ProjectReport) -> str:
