@@ -168,20 +168,21 @@ class Projects:
             project = await store.load_project(conn, milestone.project_id, for_update=True)
             if project is None:
                 return Refusal(RefusalCode.unknown_project, f"no project {milestone.project_id!r}")
-            # Event time moves with the milestone: a stage that outlived its plan before this
-            # milestone ended it is announced first, then the transition.
-            now = await store.advance_clock(conn, project.tenant_id, milestone.occurred_at)
-            if now is not None and project.applied_event(milestone.event_id) is None:
-                overrun = announce_overrun(project, now)
+            # Event time moves with an accepted milestone: a stage that outlived its plan before
+            # the milestone ended it is announced first, then the transition. A refused milestone
+            # changes nothing, not even the clock (a typo in a date must not announce overruns).
+            overrun = None
+            if project.applied_event(milestone.event_id) is None:
+                overrun = announce_overrun(project, milestone.occurred_at)
+            current = overrun.project if overrun is not None else project
+            facts = await self.gate_facts(conn, current)
+            result = apply_milestone(current, milestone, facts)
+            if isinstance(result, Transition):
                 if overrun is not None:
                     await self._announce(conn, overrun)
-                    project = overrun.project
-                    await store.save_project(conn, project)
-            facts = await self.gate_facts(conn, project)
-            result = apply_milestone(project, milestone, facts)
-            if isinstance(result, Transition):
                 await store.save_project(conn, result.project)
                 await self._announce(conn, result)
+                now = await store.advance_clock(conn, project.tenant_id, milestone.occurred_at)
                 if now is not None:
                     await self._check_tenant_overruns(conn, project.tenant_id, now, skip=project.project_id)
         self.wake_relay()
