@@ -15,8 +15,13 @@ from veille_contracts.scope import ScopeMatcher
 
 from ..domain.buckets import HOURS
 from ..domain.context import ProjectContext
-from ..domain.insights import DEFAULT_MIN_ON_AT_NIGHT_S
+from ..domain.insights import DEFAULT_MIN_ON_AT_NIGHT_S, DEFAULT_NEVER_SLEEP_SHARE
+from ..domain.savings import DEFAULT_MIN_DAYS_PER_PHASE
 from ..domain.savings import Phase
+
+# Fixed when aggregating (a change means a full refresh): the savings' and the insights' defaults.
+MIN_DAYS_PER_PHASE = DEFAULT_MIN_DAYS_PER_PHASE
+NEVER_SLEEP_SHARE = DEFAULT_NEVER_SLEEP_SHARE
 
 
 async def refresh_project_devices(
@@ -101,22 +106,69 @@ WITH dd AS (
 """
 
 
+_CELL_KEY = "project_id, phase, saver_group, kind, group_path, enough, never"
+_CELL_SUMS = (
+    "devices",
+    "w_devices",
+    "w_days",
+    "w_kwh",
+    "n_devices",
+    "n_days",
+    "n_kwh",
+    "insomniac_days",
+    "nights_left_on",
+    "night_idle_s",
+)
+
+
+def _cells_delta(source: str, sign: str) -> str:
+    """Add (sign "") or subtract (sign "-") the per-device rows of `source` into project_cells."""
+    days = "(working_days + non_working_days)"
+    enough = f"{days} >= {MIN_DAYS_PER_PHASE}"
+    updates = ", ".join(f"{c} = project_cells.{c} + EXCLUDED.{c}" for c in _CELL_SUMS)
+    return f"""
+    INSERT INTO project_cells
+    SELECT project_id, phase, saver_group, kind, group_path, {enough},
+           {enough} AND insomniac_days >= {NEVER_SLEEP_SHARE!r} * {days},
+           {sign}count(*), {sign}count(*) FILTER (WHERE working_days > 0), {sign}sum(working_days),
+           {sign}sum(working_kwh), {sign}count(*) FILTER (WHERE non_working_days > 0), {sign}sum(non_working_days),
+           {sign}sum(non_working_kwh), {sign}sum(insomniac_days), {sign}sum(nights_left_on), {sign}sum(night_idle_s)
+    FROM {source} GROUP BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT ({_CELL_KEY}) DO UPDATE SET {updates}"""
+
+
+def _blockers_delta(source: str, sign: str) -> str:
+    return f"""
+    INSERT INTO project_blocker_totals
+    SELECT project_id, phase, process, {sign}sum(seconds), {sign}count(*) FROM {source} GROUP BY 1, 2, 3
+    ON CONFLICT (project_id, phase, process) DO UPDATE SET
+        seconds = project_blocker_totals.seconds + EXCLUDED.seconds,
+        devices = project_blocker_totals.devices + EXCLUDED.devices"""
+
+
 async def refresh_device_phases(
     conn: asyncpg.Connection, ctx: ProjectContext, devices: Sequence[str] | None = None
 ) -> None:
-    """Counted days and kWh per day type, sleep and night figures, per device and phase."""
+    """Counted days and kWh per day type, sleep and night figures, per device and phase; and, by
+    delta, the project's cells (per kind, group, phase, group of the experiment) and blocker totals."""
     pid = ctx.project.project_id
     devs = list(devices) if devices is not None else None
-    await conn.execute(
-        "DELETE FROM project_device_phases WHERE project_id = $1 AND ($2::text[] IS NULL OR device_id = ANY($2))",
-        pid,
-        devs,
-    )
-    await conn.execute(
-        "DELETE FROM project_blockers WHERE project_id = $1 AND ($2::text[] IS NULL OR device_id = ANY($2))",
-        pid,
-        devs,
-    )
+    if devs is None:
+        for table in ("project_cells", "project_blocker_totals", "project_device_phases", "project_blockers"):
+            await conn.execute(f"DELETE FROM {table} WHERE project_id = $1", pid)
+    else:
+        await conn.execute(
+            "WITH old AS (DELETE FROM project_device_phases WHERE project_id = $1 AND device_id = ANY($2) "
+            "RETURNING *)" + _cells_delta("old", "-"),
+            pid,
+            devs,
+        )
+        await conn.execute(
+            "WITH old AS (DELETE FROM project_blockers WHERE project_id = $1 AND device_id = ANY($2) "
+            "RETURNING *)" + _blockers_delta("old", "-"),
+            pid,
+            devs,
+        )
     params = [
         pid,
         ctx.zone,
@@ -125,28 +177,32 @@ async def refresh_device_phases(
         sorted(ctx.calendar.excluded),
     ]
     where = "AND ($9::text[] IS NULL OR pd.device_id = ANY($9))"
-    night = ", ".join(f"on_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w)
-    night_active = ", ".join(f"active_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w)
-    night_sum = f"({' + '.join(night.split(', ')) or '0'})"
-    night_active_sum = f"({' + '.join(night_active.split(', ')) or '0'})"
+    night_sum = " + ".join(f"on_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w) or "0"
+    night_active_sum = (
+        " + ".join(f"active_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w) or "0"
+    )
     await conn.execute(
         _PHASED.format(where=where)
         + f"""
-        , n AS (SELECT *, {night_sum} AS night_on, {night_active_sum} AS night_active FROM e WHERE NOT excluded)
-        INSERT INTO project_device_phases
-        SELECT $1, device_id, phase, kind, group_path, saver_group,
-               count(*) FILTER (WHERE working), coalesce(sum(kwh) FILTER (WHERE working), 0),
-               count(*) FILTER (WHERE NOT working), coalesce(sum(kwh) FILTER (WHERE NOT working), 0),
-               count(*) FILTER (WHERE seconds_asleep <= 0 AND night_on >= $10),
-               count(*) FILTER (WHERE night_on >= $10),
-               coalesce(sum(greatest(0, night_on - night_active)), 0)
-        FROM n GROUP BY device_id, phase, kind, group_path, saver_group""",
+        , n AS (SELECT *, ({night_sum}) AS night_on, ({night_active_sum}) AS night_active FROM e WHERE NOT excluded)
+        , ins AS (
+            INSERT INTO project_device_phases
+            SELECT $1, device_id, phase, kind, group_path, saver_group,
+                   count(*) FILTER (WHERE working), coalesce(sum(kwh) FILTER (WHERE working), 0),
+                   count(*) FILTER (WHERE NOT working), coalesce(sum(kwh) FILTER (WHERE NOT working), 0),
+                   count(*) FILTER (WHERE seconds_asleep <= 0 AND night_on >= $10),
+                   count(*) FILTER (WHERE night_on >= $10),
+                   coalesce(sum(greatest(0, night_on - night_active)), 0)
+            FROM n GROUP BY device_id, phase, kind, group_path, saver_group
+            RETURNING *)"""
+        + _cells_delta("ins", ""),
         *params,
         devs,
         DEFAULT_MIN_ON_AT_NIGHT_S,
     )
     await conn.execute(
-        """INSERT INTO project_blockers
+        """WITH ins AS (
+           INSERT INTO project_blockers
            SELECT $1, CASE WHEN b.day >= $3 AND b.day <= coalesce($4, 'infinity'::date) THEN 'viewer'
                            ELSE 'saver' END AS phase, b.device_id, b.process, sum(b.seconds)
            FROM project_devices pd JOIN device_day_blockers b ON b.zone = $2 AND b.device_id = pd.device_id
@@ -154,7 +210,9 @@ async def refresh_device_phases(
              AND NOT (b.day = ANY($8::date[])) AND $7::int[] IS NOT NULL
              AND ((b.day >= $3 AND b.day <= coalesce($4, 'infinity'::date))
                   OR (b.day >= $5 AND b.day <= coalesce($6, 'infinity'::date)))
-           GROUP BY 2, b.device_id, b.process""",
+           GROUP BY 2, b.device_id, b.process
+           RETURNING *)"""
+        + _blockers_delta("ins", ""),
         *params,
         devs,
     )

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream import AckPolicy
 from faststream_fastapi import FastStreamAPI
-from veille_contracts.topics import FLEET_ACTIVITY, FLEET_DEVICES, POLICY_DIRECTIVES, PROJECT_STAGES
+from veille_contracts.topics import (
+    FLEET_ACTIVITY,
+    FLEET_DEVICES,
+    POLICY_DIRECTIVES,
+    PROJECT_STAGES,
+    TopicSpec,
+)
 from veille_runtime.auth import install_auth, wire_token_table
 from veille_runtime.kafka import BrokerPublisher
 from veille_runtime.ports import Records, decode_records
@@ -21,42 +29,41 @@ def create_app(settings: ReportingSettings | None = None) -> FastStreamAPI:
     broker = new_broker(runtime)
     publisher = BrokerPublisher(broker)
     holder: dict[str, Reporting] = {}
-    GROUP_ID = settings.consumer_group
+    group = settings.consumer_group
 
     async def on_start(rt: ServiceRuntime) -> None:
         holder["r"] = Reporting(rt.pool, publisher, settings.topic_namespace)
 
     runtime.on_start.append(on_start)
-    common = {
-        "batch": True,
-        "auto_offset_reset": "earliest",
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "decoder": decode_records,
-    }
 
-    @broker.subscriber(runtime.topic(FLEET_ACTIVITY), group_id=GROUP_ID, max_records=5000, **common)  # type: ignore[arg-type]
+    def subscriber(spec: TopicSpec, group: str, max_records: int) -> Any:
+        return broker.subscriber(
+            runtime.topic(spec),
+            group_id=group,
+            batch=True,
+            max_records=max_records,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=decode_records,
+        )
+
+    @subscriber(FLEET_ACTIVITY, group, 5000)
     async def on_activity(records: Records) -> None:
         await holder["r"].activity(records)
 
-    @broker.subscriber(
-        runtime.topic(FLEET_DEVICES), group_id=f"{GROUP_ID}-devices", max_records=5000, **common
-    )  # type: ignore[arg-type]
+    @subscriber(FLEET_DEVICES, f"{group}-devices", 5000)
     async def on_devices(records: Records) -> None:
         await holder["r"].devices(records)
 
-    @broker.subscriber(
-        runtime.topic(PROJECT_STAGES), group_id=f"{GROUP_ID}-stages", max_records=500, **common
-    )  # type: ignore[arg-type]
+    @subscriber(PROJECT_STAGES, f"{group}-stages", 500)
     async def on_stages(records: Records) -> None:
         await holder["r"].stages(records)
 
-    @broker.subscriber(
-        runtime.topic(POLICY_DIRECTIVES), group_id=f"{GROUP_ID}-directives", max_records=5000, **common
-    )  # type: ignore[arg-type]
+    @subscriber(POLICY_DIRECTIVES, f"{group}-directives", 5000)
     async def on_directives(records: Records) -> None:
         await holder["r"].directives(records)
 
-    tokens = wire_token_table(runtime, broker, group_id=f"{GROUP_ID}-auth")
+    tokens = wire_token_table(runtime, broker, group_id=f"{group}-auth")
     api = new_fastapi(
         runtime, broker, title="Veille reporting", description="Energy, measured savings, dashboard, reports."
     )

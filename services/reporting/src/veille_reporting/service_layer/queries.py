@@ -15,13 +15,13 @@ from pydantic import Field
 from veille_contracts.agent import DeviceKind
 from veille_contracts.projects import ProjectSummary
 
+from ..adapters.aggregates import MIN_DAYS_PER_PHASE, NEVER_SLEEP_SHARE
 from ..adapters.facts_store import ProjectRow, load_project
 from ..domain.buckets import HOURS
 from ..domain.calendar import DayType
 from ..domain.context import ProjectContext
 from ..domain.figures import ReportModel
 from ..domain.insights import (
-    DEFAULT_NEVER_SLEEP_SHARE,
     BlockerUsage,
     NeverSleepingDevice,
     NeverSleepSummary,
@@ -105,18 +105,13 @@ async def list_projects(pool: asyncpg.Pool, tenant: str | None) -> list[dict[str
     return [dict(r) for r in rows]
 
 
-async def _cells(conn: Any, pid: str, min_days: int) -> list[ConsumptionCell]:
+async def _cells(conn: Any, pid: str) -> list[ConsumptionCell]:
     rows = await conn.fetch(
-        """SELECT kind, group_path, phase, saver_group,
-                  count(*) FILTER (WHERE working_days > 0) AS wdev, sum(working_days) AS wdays,
-                  sum(working_kwh) AS wkwh,
-                  count(*) FILTER (WHERE non_working_days > 0) AS ndev, sum(non_working_days) AS ndays,
-                  sum(non_working_kwh) AS nkwh
-           FROM project_device_phases
-           WHERE project_id = $1 AND working_days + non_working_days >= $2
+        """SELECT kind, group_path, phase, saver_group, sum(w_devices) AS wdev, sum(w_days) AS wdays,
+                  sum(w_kwh) AS wkwh, sum(n_devices) AS ndev, sum(n_days) AS ndays, sum(n_kwh) AS nkwh
+           FROM project_cells WHERE project_id = $1 AND enough AND devices > 0
            GROUP BY kind, group_path, phase, saver_group""",
         pid,
-        min_days,
     )
     cells: list[ConsumptionCell] = []
     for r in rows:
@@ -132,90 +127,78 @@ async def _cells(conn: Any, pid: str, min_days: int) -> list[ConsumptionCell]:
                         phase=Phase(r["phase"]),
                         day_type=day_type,
                         saver_group=r["saver_group"],
-                        devices=dev,
+                        devices=int(dev),
                         device_days=int(days),
-                        kwh=float(kwh),
+                        kwh=max(0.0, float(kwh)),
                     )
                 )
     return cells
 
 
-async def _coverage(conn: Any, ctx: ProjectContext, min_days: int) -> list[PhaseCoverage]:
+async def _coverage(conn: Any, ctx: ProjectContext) -> list[PhaseCoverage]:
     pid = ctx.project.project_id
     rows = await conn.fetch(
-        """SELECT phase, saver_group, count(*) AS reporting,
-                  count(*) FILTER (WHERE working_days + non_working_days < $2) AS too_few
-           FROM project_device_phases WHERE project_id = $1 GROUP BY phase, saver_group""",
+        """SELECT phase, saver_group, sum(devices) AS reporting, coalesce(sum(devices) FILTER (WHERE NOT enough), 0)
+                  AS too_few
+           FROM project_cells WHERE project_id = $1 AND devices > 0 GROUP BY phase, saver_group""",
         pid,
-        min_days,
     )
     groups = await conn.fetch(
-        "SELECT saver_group, count(*) AS n FROM project_devices WHERE project_id = $1 GROUP BY saver_group",
+        "SELECT saver_group, sum(devices) AS n FROM project_device_counts WHERE project_id = $1 GROUP BY 1",
         pid,
     )
-    expected = {g["saver_group"]: g["n"] for g in groups}
+    expected = {g["saver_group"]: int(g["n"]) for g in groups}
     seen = {(Phase(r["phase"]), r["saver_group"]): r for r in rows}
     keys = set(seen) | {(ph, s) for ph in ctx.windows for s in expected}
     return [
         PhaseCoverage(
             phase=ph,
             saver_group=s,
-            devices_reporting=seen[(ph, s)]["reporting"] if (ph, s) in seen else 0,
-            devices_too_few_days=seen[(ph, s)]["too_few"] if (ph, s) in seen else 0,
+            devices_reporting=int(seen[(ph, s)]["reporting"]) if (ph, s) in seen else 0,
+            devices_too_few_days=int(seen[(ph, s)]["too_few"]) if (ph, s) in seen else 0,
             devices_expected=expected.get(s),
         )
         for ph, s in sorted(keys, key=lambda k: (list(Phase).index(k[0]), not k[1]))
     ]
 
 
-async def _never_sleeping(conn: Any, pid: str, min_days: int, limit: int = 100) -> NeverSleepSummary:
-    """`insights.never_sleeping` (the reference) over the Viewer phase, computed in SQL."""
-    where = "project_id = $1 AND phase = 'viewer' AND working_days + non_working_days >= $2"
-    never = f"{where} AND insomniac_days >= $3::float8 * (working_days + non_working_days)"
-    share = DEFAULT_NEVER_SLEEP_SHARE
-    totals = await conn.fetchrow(
-        f"""SELECT count(*) AS observed, coalesce(sum(working_days + non_working_days), 0) AS days,
-                   coalesce(sum(insomniac_days), 0) AS insomniac,
-                   count(*) FILTER (WHERE insomniac_days >= $3::float8 * (working_days + non_working_days)) AS never
-            FROM project_device_phases WHERE {where}""",
+async def _never_sleeping(conn: Any, pid: str, limit: int = 100) -> NeverSleepSummary:
+    """`insights.never_sleeping` (the reference) over the Viewer phase, from the project's cells."""
+    cells = await conn.fetch(
+        """SELECT kind, group_path, never, devices, w_days + n_days AS days, insomniac_days FROM project_cells
+           WHERE project_id = $1 AND phase = 'viewer' AND enough AND devices > 0""",
         pid,
-        min_days,
-        share,
     )
-    by_kind = await conn.fetch(
-        f"SELECT kind, count(*) AS n FROM project_device_phases WHERE {never} GROUP BY kind",
-        pid,
-        min_days,
-        share,
-    )
-    by_group = await conn.fetch(
-        f"""SELECT group_path, count(*) AS n FROM project_device_phases WHERE {never}
-            GROUP BY group_path ORDER BY n DESC, group_path""",
-        pid,
-        min_days,
-        share,
-    )
+    observed = sum(c["devices"] for c in cells)
+    never = sum(c["devices"] for c in cells if c["never"])
+    days = sum(c["days"] for c in cells)
+    insomniac = sum(c["insomniac_days"] for c in cells)
+    by_kind: dict[DeviceKind, int] = defaultdict(int)
+    by_group: dict[str, int] = defaultdict(int)
+    for c in cells:
+        if c["never"]:
+            by_kind[DeviceKind(c["kind"])] += c["devices"]
+            by_group[c["group_path"]] += c["devices"]
     worst = await conn.fetch(
-        f"""SELECT device_id, kind, group_path, working_days + non_working_days AS days, insomniac_days
-            FROM project_device_phases WHERE {never}
-            ORDER BY insomniac_days::float8 / (working_days + non_working_days) DESC, insomniac_days DESC,
-                     device_id
-            LIMIT $4""",
+        """SELECT device_id, kind, group_path, working_days + non_working_days AS days, insomniac_days
+           FROM project_device_phases
+           WHERE project_id = $1 AND phase = 'viewer' AND insomnia_share >= $2
+             AND working_days + non_working_days >= $3
+           ORDER BY insomnia_share DESC, insomniac_days DESC, device_id LIMIT $4""",
         pid,
-        min_days,
-        share,
+        NEVER_SLEEP_SHARE,
+        MIN_DAYS_PER_PHASE,
         limit,
     )
-    observed = totals["observed"]
     return NeverSleepSummary(
         devices_observed=observed,
-        devices_never_sleeping=totals["never"],
-        share_of_devices=totals["never"] / observed if observed else None,
-        insomniac_day_share=totals["insomniac"] / totals["days"] if totals["days"] else None,
-        min_share=share,
-        min_days=min_days,
-        by_kind={DeviceKind(r["kind"]): r["n"] for r in by_kind},
-        by_group={r["group_path"]: r["n"] for r in by_group},
+        devices_never_sleeping=never,
+        share_of_devices=never / observed if observed else None,
+        insomniac_day_share=insomniac / days if days else None,
+        min_share=NEVER_SLEEP_SHARE,
+        min_days=MIN_DAYS_PER_PHASE,
+        by_kind=dict(by_kind),
+        by_group=dict(sorted(by_group.items(), key=lambda kv: (-kv[1], kv[0]))),
         devices=[
             NeverSleepingDevice(
                 device_id=r["device_id"],
@@ -244,9 +227,8 @@ async def build_report(
 async def _report(conn: Any, row: ProjectRow, settings: SavingsSettings) -> ProjectReport:
     ctx = context_of(row)
     pid, p = row.project_id, ctx.project
-    min_days = settings.min_days_per_phase
-    cells = await _cells(conn, pid, min_days)
-    coverage = await _coverage(conn, ctx, min_days)
+    cells = await _cells(conn, pid)
+    coverage = await _coverage(conn, ctx)
     day_rows = await conn.fetch(
         "SELECT * FROM project_days WHERE project_id = $1 ORDER BY day, saver_group DESC", pid
     )
@@ -283,18 +265,20 @@ async def _report(conn: Any, row: ProjectRow, settings: SavingsSettings) -> Proj
         )
     ]
     blockers = await conn.fetch(
-        """SELECT process, sum(seconds) AS seconds, count(DISTINCT device_id) AS devices FROM project_blockers
-           WHERE project_id = $1 AND phase = 'viewer' GROUP BY process""",
+        """SELECT process, seconds, devices FROM project_blocker_totals
+           WHERE project_id = $1 AND phase = 'viewer' AND devices > 0""",
         pid,
     )
     allowed = p.approved_policy.exceptions.allowed_processes if p.approved_policy else []
     sleep_blockers = top_sleep_blockers(
-        [BlockerUsage(r["process"], float(r["seconds"]), r["devices"]) for r in blockers], allowed=allowed
+        [BlockerUsage(r["process"], max(0.0, float(r["seconds"])), r["devices"]) for r in blockers],
+        allowed=allowed,
     )
     nights = await conn.fetch(
-        """SELECT kind, count(*) AS devices, sum(working_days + non_working_days) AS nights,
+        """SELECT kind, sum(devices) AS devices, sum(w_days + n_days) AS nights,
                   sum(nights_left_on) AS left_on, sum(night_idle_s) AS idle
-           FROM project_device_phases WHERE project_id = $1 AND phase = 'saver' AND saver_group GROUP BY kind""",
+           FROM project_cells WHERE project_id = $1 AND phase = 'saver' AND saver_group AND devices > 0
+           GROUP BY kind""",
         pid,
     )
     fleet = ctx.fleet
@@ -313,7 +297,7 @@ async def _report(conn: Any, row: ProjectRow, settings: SavingsSettings) -> Proj
         if nights
         else None
     )
-    never = await _never_sleeping(conn, pid, min_days)
+    never = await _never_sleeping(conn, pid)
     top_process = await conn.fetch(
         """SELECT DISTINCT ON (device_id) device_id, process FROM project_blockers
            WHERE project_id = $1 AND phase = 'viewer' AND device_id = ANY($2)
