@@ -15,8 +15,10 @@ from veille_localstack.stack import stack_running
 
 from . import projects as projects_cli
 from .demo import demo_app
+from .infra import infrastructure_env
 from .platform import DEFAULT_PORTS, SERVICES, Platform, service_command
 from .report import report_app
+from .simulate import simulate_app
 
 app = typer.Typer(help="Veille: measure and cut the electricity wasted by PCs.", no_args_is_help=True)
 stack_app = typer.Typer(help="The local infrastructure: Kafka (KRaft) and PostgreSQL, no Docker.")
@@ -24,6 +26,7 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(projects_cli.app, name="project")
 app.add_typer(demo_app, name="demo")
 app.add_typer(report_app, name="report")
+app.add_typer(simulate_app, name="simulate")
 
 
 @stack_app.command("fetch")
@@ -56,22 +59,6 @@ def stack_status() -> None:
     typer.echo(f"up: kafka {info.kafka_bootstrap}, postgres {info.database_url}")
 
 
-def _infrastructure_env() -> dict[str, str]:
-    """The environment's URLs if given, else those of the running local stack."""
-    env = {k: v for k in ("VEILLE_KAFKA_BOOTSTRAP", "VEILLE_DATABASE_URL") if (v := os.environ.get(k))}
-    if len(env) < 2:
-        info = read_state()
-        if info is None or not stack_running(info):
-            typer.echo(
-                "No infrastructure: run `veille stack up` or set VEILLE_KAFKA_BOOTSTRAP and "
-                "VEILLE_DATABASE_URL.",
-                err=True,
-            )
-            raise typer.Exit(2)
-        env = {**info.env(), **env}
-    return env
-
-
 @app.command("run")
 def run_service(
     service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")],
@@ -82,7 +69,7 @@ def run_service(
     if service not in SERVICES:
         typer.echo(f"unknown service {service!r}; one of {', '.join(SERVICES)}", err=True)
         raise typer.Exit(2)
-    env = {**os.environ, **_infrastructure_env()}
+    env = {**os.environ, **infrastructure_env()}
     cmd = service_command(service, host, port or DEFAULT_PORTS[service])
     os.execvpe(cmd[0], cmd, env)
 
