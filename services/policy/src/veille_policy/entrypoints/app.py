@@ -13,12 +13,12 @@ from faststream import AckPolicy
 from faststream_fastapi import FastStreamAPI
 from veille_contracts.topics import FLEET_ACTIVITY, FLEET_DEVICES, PROJECT_STAGES
 from veille_runtime.auth import CurrentPrincipal, ensure_read, install_auth, wire_token_table
-from veille_runtime.kafka import BrokerPublisher
 from veille_runtime.logging import get_logger
 from veille_runtime.ports import Records, decode_records
 from veille_runtime.service import ServiceRuntime, fastapi_app, new_broker, new_fastapi, new_runtime
 
 from ..adapters import outbox, store
+from ..adapters.producer import KafkaPublisher
 from ..service_layer.directives import PolicyService
 from ..service_layer.recommendations import Recommender
 from ..settings import PolicySettings
@@ -31,10 +31,15 @@ def create_app(settings: PolicySettings | None = None) -> FastStreamAPI:
     settings = settings or PolicySettings()
     runtime: ServiceRuntime = new_runtime("policy", settings)
     broker = new_broker(runtime)
-    publisher = BrokerPublisher(broker)
+    publisher = KafkaPublisher(settings.kafka_bootstrap)
     holder: dict[str, Any] = {}
 
     async def on_start(rt: ServiceRuntime) -> None:
+        await publisher.start()
+        # Sends a previous run committed but did not publish go first.
+        pending = await outbox.publish_pending(rt.pool, publisher)
+        if pending:
+            log.info("pending sends published", count=pending)
         service = PolicyService(rt.pool, publisher, settings)
         holder["service"] = service
         # Spawned (not forked) workers: the parent runs an event loop and Kafka client threads.
@@ -44,7 +49,6 @@ def create_app(settings: PolicySettings | None = None) -> FastStreamAPI:
         holder["executor"] = executor
         recommender = Recommender(rt.pool, publisher, settings, executor, service.jobs_queued)
         holder["worker"] = asyncio.create_task(recommender.run_forever(), name="policy-recommendations")
-        holder["pending"] = asyncio.create_task(publish_pending(rt), name="policy-outbox")
 
     async def publish_pending(rt: ServiceRuntime) -> None:
         # Sends a previous run committed but did not publish. The broker starts after the app's
@@ -60,14 +64,14 @@ def create_app(settings: PolicySettings | None = None) -> FastStreamAPI:
             return
 
     async def on_stop(rt: ServiceRuntime) -> None:
-        for name in ("worker", "pending"):
-            task: asyncio.Task[None] | None = holder.get(name)
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        task: asyncio.Task[None] | None = holder.get("worker")
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         executor: ProcessPoolExecutor | None = holder.get("executor")
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+        await publisher.stop()
 
     runtime.on_start.append(on_start)
     runtime.on_stop.append(on_stop)

@@ -260,12 +260,11 @@ class PolicyService:
                 activities.append(decode(Activity, record.value or b""))
             except ValidationError as exc:
                 await self._reject(record, FLEET_DLQ, _reason(exc), str(exc))
-        queued: list[Send] = []
+        sends: list[Send] = []
         if activities:
             activities.sort(key=lambda a: (a.period_end, a.seq))
             async with self.pool.acquire() as conn, conn.transaction():
                 desired = await store.desired_for(conn, (a.device_id for a in activities))
-                sends: list[Send] = []
                 resent: dict[str, tuple[datetime, int]] = {}
                 viewer_rows: list[tuple[str, Activity]] = []
                 for activity in activities:
@@ -297,8 +296,10 @@ class PolicyService:
                         viewer_rows.append((want.project_id, activity))
                 await store.mark_resent(conn, resent)
                 await store.store_viewer_activity(conn, viewer_rows)
-                queued = await outbox.queue(conn, sends)
-        await outbox.publish(self.pool, self.publisher, queued)
+        # Resends skip the outbox: the desired state (and last_sent_at) is committed, and if this
+        # process dies before the send, the device's next stale heartbeat past the interval gets it.
+        for send in sends:
+            await self.publisher.publish(send.topic, send.key, send.value)
         await self.publisher.flush()
 
     @staticmethod
