@@ -19,10 +19,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from veille_contracts.policy import Directive, WorkingSchedule
+from veille_contracts.policy import WorkingSchedule
 from veille_contracts.projects import ProjectSummary, ProjectType, Scope, Stage, StageChange, StageChangeKind
-from veille_localstack.postgres import LocalPostgres
 from veille_localstack.paths import free_port
+from veille_localstack.postgres import LocalPostgres
 from veille_reporting.adapters.facts_store import store_stage_events
 from veille_reporting.service_layer.activity import Reporting
 from veille_reporting.service_layer.queries import build_report

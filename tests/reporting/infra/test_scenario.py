@@ -156,6 +156,13 @@ async def test_hand_computed_savings_replay_and_rebuild(
         await asyncio.sleep(8)
         async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {OPERATOR}"}) as c:
             assert figures((await c.get("/v1/projects/p-acme/report")).json()) == before
+            # The aggregates kept by delta, batch after batch, equal a full recomputation (an operator
+            # saving the default energy model triggers one).
+            assert (await c.put("/v1/projects/p-acme/energy-model", json={})).status_code == 200
+            recomputed = figures((await c.get("/v1/projects/p-acme/report")).json())
+            assert recomputed["fleet"] == before["fleet"] and recomputed["kinds"] == before["kinds"]
+            assert recomputed["never_sleeping"] == before["never_sleeping"]
+            assert recomputed["sleep_blockers"] == before["sleep_blockers"]
 
     # Rebuild from the topics into a fresh schema with a new consumer group (offset 0): the same figures.
     fresh = isolation.settings(

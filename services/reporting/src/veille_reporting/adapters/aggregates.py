@@ -16,8 +16,7 @@ from veille_contracts.scope import ScopeMatcher
 from ..domain.buckets import HOURS
 from ..domain.context import ProjectContext
 from ..domain.insights import DEFAULT_MIN_ON_AT_NIGHT_S, DEFAULT_NEVER_SLEEP_SHARE
-from ..domain.savings import DEFAULT_MIN_DAYS_PER_PHASE
-from ..domain.savings import Phase
+from ..domain.savings import DEFAULT_MIN_DAYS_PER_PHASE, Phase
 
 # Fixed when aggregating (a change means a full refresh): the savings' and the insights' defaults.
 MIN_DAYS_PER_PHASE = DEFAULT_MIN_DAYS_PER_PHASE
