@@ -13,6 +13,7 @@ from veille_localstack import LocalStack, fetch_kafka, read_state, stack_down, s
 from veille_localstack.paths import veille_home
 from veille_localstack.stack import stack_running
 
+from . import policy as policy_cli
 from . import projects as projects_cli
 from .demo import demo_app
 from .infra import infrastructure_env
@@ -27,6 +28,7 @@ app.add_typer(projects_cli.app, name="project")
 app.add_typer(demo_app, name="demo")
 app.add_typer(report_app, name="report")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(policy_cli.app, name="policy")
 
 
 @stack_app.command("fetch")
