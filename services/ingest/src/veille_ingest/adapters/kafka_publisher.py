@@ -48,6 +48,8 @@ class KafkaOutput:
         )
         self.max_batch_bytes = max_batch_bytes
         self._partitions: dict[str, int] = {}
+        # murmur2 is pure Python (~7 µs); a fleet's keys repeat, so each is hashed once.
+        self._key_partition: dict[tuple[str, bytes], int] = {}
         self._started = False
 
     async def start(self) -> None:
@@ -65,6 +67,17 @@ class KafkaOutput:
             count = self._partitions[topic] = len(await self.producer.partitions_for(topic))
         return count
 
+    async def partition_of(self, topic: str, key: bytes | None, fallback: int) -> int:
+        if key is None:
+            return fallback % await self.partition_count(topic)
+        slot = (topic, key)
+        partition = self._key_partition.get(slot)
+        if partition is None:
+            if len(self._key_partition) > 2_000_000:
+                self._key_partition.clear()
+            partition = self._key_partition[slot] = partition_for(key, await self.partition_count(topic))
+        return partition
+
     def publisher(self) -> BatchingPublisher:
         return BatchingPublisher(self)
 
@@ -79,8 +92,7 @@ class BatchingPublisher:
         self._round_robin = itertools.count()
 
     async def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
-        count = await self._output.partition_count(topic)
-        partition = partition_for(key, count, next(self._round_robin))
+        partition = await self._output.partition_of(topic, key, next(self._round_robin))
         slot = (topic, partition)
         builder = self._open.get(slot)
         if builder is None:

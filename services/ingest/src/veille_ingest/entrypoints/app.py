@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -93,6 +94,12 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     tasks: list[asyncio.Task[None]] = []
 
     async def on_start(rt: ServiceRuntime) -> None:
+        # Validating heartbeats allocates many short-lived objects while each batch keeps thousands
+        # alive: the default GC thresholds then rescan the heap so often that validation runs ~30 %
+        # slower (measured). Freeze what start-up allocated and collect young objects less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
         await output.start()
         ingest = holder["ingest"] = Ingest(
             rt.pool, settings, output.publisher(), output.publisher(), output.publisher()
