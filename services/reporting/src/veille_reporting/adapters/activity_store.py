@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 from veille_contracts import Activity
@@ -157,3 +157,22 @@ async def add_day_increments(conn: asyncpg.Connection, zone: str, incs: Sequence
             [b[2] for b in blockers],
             [b[3] for b in blockers],
         )
+
+
+async def advance_watermark(
+    conn: asyncpg.Connection, tenant_id: str, zone: str, day: date
+) -> tuple[date | None, date]:
+    """Move the tenant's latest reported local day in `zone` up to `day`; returns (before, now)."""
+    before: date | None = await conn.fetchval(
+        "SELECT last_day FROM zone_watermarks WHERE tenant_id = $1 AND zone = $2 FOR UPDATE", tenant_id, zone
+    )
+    if before is not None and before >= day:
+        return before, before
+    await conn.execute(
+        """INSERT INTO zone_watermarks (tenant_id, zone, last_day) VALUES ($1, $2, $3)
+           ON CONFLICT (tenant_id, zone) DO UPDATE SET last_day = greatest(zone_watermarks.last_day, $3)""",
+        tenant_id,
+        zone,
+        day,
+    )
+    return before, day

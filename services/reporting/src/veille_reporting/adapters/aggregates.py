@@ -83,17 +83,43 @@ def _window_params(ctx: ProjectContext) -> list[object]:
 
 # Device-days of the project in a phase, with kWh (the same arithmetic as veille_energy: states of
 # the local day from the summed counters, off = the day's real length - on - asleep, watts x seconds).
+# A device counts on every day of a phase from its first reported day up to the tenant's latest
+# reported day in the zone (zone_watermarks): a day it sent nothing for, while the rest of the fleet
+# reported, it was off (agents do not report while the PC is off), so that device-day counts, fully
+# off, like the off part of a reported day. Left out, it would drop the off consumption and bias the
+# per-device-day means towards the PCs that happened to be on (weekends, absences).
 _PHASED = """
-WITH dd AS (
-    SELECT pd.*, d.day, d.seconds_on, d.seconds_active, d.seconds_asleep, d.on_by_hour, d.active_by_hour,
-           CASE WHEN d.day >= $3 AND d.day <= coalesce($4, 'infinity'::date) THEN 'viewer'
-                WHEN d.day >= $5 AND d.day <= coalesce($6, 'infinity'::date) THEN 'saver' END AS phase,
-           (extract(isodow FROM d.day)::int - 1) = ANY($7::int[]) AS working,
-           d.day = ANY($8::date[]) AS excluded,
-           extract(epoch FROM ((d.day + 1)::timestamp AT TIME ZONE $2) - (d.day::timestamp AT TIME ZONE $2))
+WITH span AS (
+    SELECT pd.*, f.first_day,
+           least(w.last_day, CASE WHEN $5::date IS NOT NULL THEN coalesce($6::date, w.last_day)
+                                  ELSE coalesce($4::date, w.last_day) END) AS last_day
+    FROM project_devices pd
+    JOIN projects p ON p.project_id = pd.project_id
+    JOIN zone_watermarks w ON w.tenant_id = p.tenant_id AND w.zone = $2
+    CROSS JOIN LATERAL (SELECT min(x.day) AS first_day FROM device_days x
+                        WHERE x.zone = $2 AND x.device_id = pd.device_id) f
+    WHERE pd.project_id = $1 AND f.first_day IS NOT NULL AND coalesce($3::date, $5::date) IS NOT NULL
+          {device_filter}
+), dd AS (
+    SELECT s.*, g.day, coalesce(d.seconds_on, 0) AS seconds_on,
+           coalesce(d.seconds_active, 0) AS seconds_active,
+           coalesce(d.seconds_asleep, 0) AS seconds_asleep,
+           coalesce(d.on_by_hour, array_fill(0::float8, ARRAY[24])) AS on_by_hour,
+           coalesce(d.active_by_hour, array_fill(0::float8, ARRAY[24])) AS active_by_hour,
+           CASE WHEN g.day >= $3 AND g.day <= coalesce($4, 'infinity'::date) THEN 'viewer'
+                WHEN g.day >= $5 AND g.day <= coalesce($6, 'infinity'::date) THEN 'saver' END AS phase,
+           (extract(isodow FROM g.day)::int - 1) = ANY($7::int[]) AS working,
+           g.day = ANY($8::date[]) AS excluded,
+           extract(epoch FROM ((g.day + 1)::timestamp AT TIME ZONE $2) - (g.day::timestamp AT TIME ZONE $2))
                AS day_len
-    FROM project_devices pd JOIN device_days d ON d.zone = $2 AND d.device_id = pd.device_id
-    WHERE pd.project_id = $1 {where}
+    FROM span s
+    CROSS JOIN LATERAL (
+        SELECT t::date AS day
+        FROM generate_series(greatest(s.first_day, coalesce($3::date, $5::date)), s.last_day,
+                             interval '1 day') t
+    ) g
+    LEFT JOIN device_days d ON d.zone = $2 AND d.device_id = s.device_id AND d.day = g.day
+    WHERE TRUE {day_filter}
 ), e AS (
     SELECT *, (act * active_w + (seconds_on - act) * idle_w + seconds_asleep * asleep_w + off * off_w
                + monitors * (seconds_on * mon_on_w + seconds_asleep * mon_sleep_w + off * mon_off_w))
@@ -175,13 +201,13 @@ async def refresh_device_phases(
         sorted(ctx.calendar.working_weekdays),
         sorted(ctx.calendar.excluded),
     ]
-    where = "AND ($9::text[] IS NULL OR pd.device_id = ANY($9))"
+    device_filter = "AND ($9::text[] IS NULL OR pd.device_id = ANY($9))"
     night_sum = " + ".join(f"on_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w) or "0"
     night_active_sum = (
         " + ".join(f"active_by_hour[{h + 1}] * {w!r}" for h, w in enumerate(ctx.night) if w) or "0"
     )
     await conn.execute(
-        _PHASED.format(where=where)
+        _PHASED.format(device_filter=device_filter, day_filter="")
         + f"""
         , n AS (SELECT *, ({night_sum}) AS night_on, ({night_active_sum}) AS night_active FROM e WHERE NOT excluded)
         , ins AS (
@@ -238,7 +264,7 @@ async def refresh_project_days(
     on = ", ".join(f"sum(on_by_hour[{h}])" for h in range(1, HOURS + 1))
     active = ", ".join(f"sum(active_by_hour[{h}])" for h in range(1, HOURS + 1))
     await conn.execute(
-        _PHASED.format(where="AND ($9::date[] IS NULL OR d.day = ANY($9))")
+        _PHASED.format(device_filter="", day_filter="AND ($9::date[] IS NULL OR g.day = ANY($9))")
         + f"""
         INSERT INTO project_days
         SELECT $1, day, saver_group, phase,

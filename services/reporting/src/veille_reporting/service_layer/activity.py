@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 import asyncpg
@@ -23,7 +23,13 @@ from veille_runtime.logging import get_logger
 from veille_runtime.ports import InboundRecord, Publisher
 
 from ..adapters import aggregates as agg
-from ..adapters.activity_store import add_day_increments, counters, store_activity, stored_periods
+from ..adapters.activity_store import (
+    add_day_increments,
+    advance_watermark,
+    counters,
+    store_activity,
+    stored_periods,
+)
 from ..adapters.facts_store import (
     ProjectRow,
     add_tenant_zone,
@@ -65,7 +71,15 @@ async def project_context(conn: asyncpg.Connection, project_id: str) -> ProjectC
 async def rebuild_zone(conn: asyncpg.Connection, tenant_id: str, zone: str) -> None:
     """Device-days of a time zone learnt after the activity arrived: derived from the stored activity."""
     async for chunk in stored_periods(conn, tenant_id):
-        await add_day_increments(conn, zone, day_increments(chunk, zone))
+        incs = day_increments(chunk, zone)
+        await add_day_increments(conn, zone, incs)
+        if incs:
+            await advance_watermark(conn, tenant_id, zone, max(i.day for i in incs))
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every date from `first` to `last`, both included (none if last < first)."""
+    return [first + timedelta(days=k) for k in range((last - first).days + 1)]
 
 
 @dataclass
@@ -106,21 +120,32 @@ class Reporting:
                 by_tenant: dict[str, list[Activity]] = defaultdict(list)
                 for a in new:
                     by_tenant[a.tenant_id].append(a)
-                touched: dict[str, tuple[set[str], set[date]]] = {}
+                # (tenant, zone) -> devices and days touched, latest reported day before and now
+                touched: dict[tuple[str, str], tuple[set[str], set[date], date | None, date]] = {}
                 for tenant, items in by_tenant.items():
                     for zone in zones.get(tenant, []):
                         incs = day_increments([counters(a) for a in items], zone)
+                        if not incs:
+                            continue
                         await add_day_increments(conn, zone, incs)
-                        devs, days = touched.setdefault(zone, (set(), set()))
-                        devs.update(i.device_id for i in incs)
-                        days.update(i.day for i in incs)
+                        before, now = await advance_watermark(conn, tenant, zone, max(i.day for i in incs))
+                        touched[(tenant, zone)] = (
+                            {i.device_id for i in incs},
+                            {i.day for i in incs},
+                            before,
+                            now,
+                        )
                 for pid in await projects_of_tenants(conn, list(by_tenant)):
                     ctx = await project_context(conn, pid)
-                    if ctx is None or ctx.zone not in touched:
+                    if ctx is None or (ctx.project.tenant_id, ctx.zone) not in touched:
                         continue
-                    devs, days = touched[ctx.zone]
-                    await agg.refresh_device_phases(conn, ctx, sorted(devs))
-                    await agg.refresh_project_days(conn, ctx, sorted(days))
+                    devs, days, before, now = touched[(ctx.project.tenant_id, ctx.zone)]
+                    # A new latest day adds a day (fully off, unless it reports) to every project
+                    # device; a device's first reported day moving earlier adds days after it: the
+                    # days from the earliest touched one to the latest are refreshed.
+                    moved = before is None or now > before
+                    await agg.refresh_device_phases(conn, ctx, None if moved else sorted(devs))
+                    await agg.refresh_project_days(conn, ctx, days_between(min(days), now))
         await self.publisher.flush()
 
     async def devices(self, records: Sequence[InboundRecord]) -> None:
