@@ -39,6 +39,14 @@ _CREATE_STAGE = (
     f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE heartbeats INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
 _MOVE = f"INSERT INTO heartbeats ({_COLS}) SELECT {_COLS} FROM {_STAGE} ON CONFLICT DO NOTHING"
+_VALUES = [c for c in COLUMNS if c not in ("device_id", "seq", "period_start")]
+# Staged heartbeats whose key was already stored with OTHER values (a seq reused by the agent).
+_STORED = ", ".join("h." + c for c in _VALUES)
+_STAGED = ", ".join("s." + c for c in _VALUES)
+_CONFLICTS = (
+    f"SELECT s.device_id, s.seq FROM {_STAGE} s JOIN heartbeats h USING (device_id, seq, period_start) "
+    f"WHERE ROW({_STORED}) IS DISTINCT FROM ROW({_STAGED})"
+)
 _DDL_LOCK = int.from_bytes(hashlib.sha256(b"veille-ingest:partitions").digest()[:8], "big", signed=True)
 
 
@@ -87,13 +95,20 @@ class HeartbeatStore:
                 )
         self._known |= missing
 
-    async def store(self, conn: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> None:
-        """Store heartbeats inside the caller's transaction (their partitions must exist)."""
+    async def store(self, conn: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> set[tuple[str, int]]:
+        """Store heartbeats inside the caller's transaction (their partitions must exist).
+
+        Returns the keys that were already stored with different values: the stored heartbeat is
+        kept; the caller must not announce the new one. A plain replay (same values) is no conflict.
+        """
         if not heartbeats:
-            return
+            return set()
         await conn.execute(_CREATE_STAGE)
         await conn.copy_records_to_table(_STAGE, records=[_row(h) for h in heartbeats], columns=COLUMNS)
-        await conn.execute(_MOVE)
+        status = await conn.execute(_MOVE)
+        if int(status.rsplit(" ", 1)[-1]) == len(heartbeats):
+            return set()  # all new: the usual case costs no extra query
+        return {(r["device_id"], r["seq"]) for r in await conn.fetch(_CONFLICTS)}
 
     async def drop_expired(self, pool: asyncpg.Pool, retention_days: int) -> list[str]:
         """Drop the daily partitions older than the retention; returns their names."""

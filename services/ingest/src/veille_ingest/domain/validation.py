@@ -19,7 +19,13 @@ class Rejection:
 # PostgreSQL text and jsonb refuse NUL: such a message would fail its whole batch's write.
 _NUL = b"\\u0000"
 
-_PERIOD_ERRORS = ("period must last", "exceeds the period", "after period_end", "outside the period")
+_PERIOD_ERRORS = (
+    "period must last",
+    "exceeds seconds_on",
+    "exceeds the period",
+    "after period_end",
+    "outside the period",
+)
 
 
 def classify_validation_error(exc: ValidationError) -> Rejection:

@@ -42,6 +42,10 @@ SERVICE = "ingest"
 # A dead letter carries the original bytes (base64); beyond this, only their coordinates.
 MAX_LETTER_VALUE_BYTES = 600 * 1024
 SWEEP_LIMIT = 5000
+_REUSED_SEQ = (
+    "this (device_id, seq) is already stored with other values (seq must be monotonic per device); "
+    "the stored heartbeat is kept"
+)
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -205,9 +209,14 @@ class Ingest:
                 return
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    await self.store.store(conn, [hb for _, hb, _ in acc])
+                    conflicts = await self.store.store(conn, [hb for _, hb, _ in acc])
                     if hld:
                         await pending_store.hold(conn, hld)
+                letters.extend(
+                    (record, Rejection(RejectReason.invalid_value, _REUSED_SEQ))
+                    for record, hb, _ in acc
+                    if (hb.device_id, hb.seq) in conflicts
+                )
             except Exception as exc:
                 if not is_refusal(exc):
                     raise
@@ -303,7 +312,12 @@ class Ingest:
                 accepted.append((hb, item.kind or "desktop"))
         await self.store.ensure_partitions(self.pool, (hb for hb, _ in accepted))
         async with conn.transaction():
-            await self.store.store(conn, [hb for hb, _ in accepted])
+            conflicts = await self.store.store(conn, [hb for hb, _ in accepted])
+        reused = {id(hb) for hb, _ in accepted if (hb.device_id, hb.seq) in conflicts}
+        for item in items:
+            if (item.device_id, item.seq) in conflicts:
+                letters.append((item.record, Rejection(RejectReason.invalid_value, _REUSED_SEQ)))
+        accepted = [(hb, kind) for hb, kind in accepted if id(hb) not in reused]
         try:
             for record, rejection in letters:
                 await self._reject(out, record, rejection)
