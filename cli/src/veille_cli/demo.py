@@ -30,14 +30,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import typer
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from veille_agent.runner import FleetRunner
 from veille_agent.sdk import AgentPublisher, SqliteSpool
 from veille_agent.simulator import Fleet, FleetSimulator
 from veille_agent.truth import totals
-from veille_contracts import DeviceKind, DirectiveMode, Recommendation, decode
-from veille_contracts.topics import POLICY_RECOMMENDATIONS
+from veille_contracts import DeviceKind, DirectiveMode, Recommendation, StageChange, decode
+from veille_contracts.projects import Stage
+from veille_contracts.topics import POLICY_RECOMMENDATIONS, PROJECT_STAGES
 from veille_localstack import LocalStack
 from veille_localstack.paths import veille_home
 
@@ -90,24 +92,41 @@ class DemoError(RuntimeError):
 
 
 async def consumer_lag(bootstrap: str, namespace: str) -> dict[str, int]:
-    """Records not yet consumed, per 'group <- topic', over the demo's topics (services' groups)."""
+    """Records not yet consumed, per 'group <- topic', over the demo's topics (services' groups).
+
+    Counted over the partitions each group's members are assigned (not only those it has committed
+    on: a subscription that has not committed yet is behind by everything in its partitions), and a
+    group that is rebalancing counts as behind.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await admin.start()
     await consumer.start()
     try:
-        groups = [g[0] for g in await admin.list_consumer_groups() if g[0].startswith("veille-")]
+        groups = [
+            g[0]
+            for g in await admin.list_consumer_groups()
+            if g[0].startswith("veille-") and not g[0].startswith("veille-agent-manager-")
+        ]
         lag: dict[str, int] = {}
         for group in groups:
-            if group.startswith("veille-agent-manager-"):
-                continue
+            assigned: set[TopicPartition] = set()
+            for response in await admin.describe_consumer_groups([group]):
+                for _error, _name, state, _ptype, _protocol, members, *_ in response.groups:
+                    if state not in ("Stable", "Empty"):
+                        lag[f"{group} (rebalancing)"] = 1
+                    for member in members:
+                        if member[-1]:
+                            assigned.update(ConsumerProtocolMemberAssignment.decode(member[-1]).partitions())
             offsets = await admin.list_consumer_group_offsets(group)
-            ours = {tp: meta for tp, meta in offsets.items() if tp.topic.startswith(namespace + ".")}
+            ours = {tp for tp in assigned | set(offsets) if tp.topic.startswith(namespace + ".")}
             if not ours:
                 continue
             ends = await consumer.end_offsets(list(ours))
-            for tp, meta in ours.items():
-                behind = max(0, ends[tp] - meta.offset)
+            starts = await consumer.beginning_offsets(list(ours))
+            for tp in ours:
+                committed = offsets[tp].offset if tp in offsets and offsets[tp].offset >= 0 else starts[tp]
+                behind = max(0, ends[tp] - committed)
                 if behind:
                     name = f"{group} <- {tp.topic.removeprefix(namespace + '.')}"
                     lag[name] = lag.get(name, 0) + behind
@@ -115,6 +134,30 @@ async def consumer_lag(bootstrap: str, namespace: str) -> dict[str, int]:
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def wait_stage(bootstrap: str, namespace: str, project_id: str, stage: Stage, timeout_s: float) -> None:
+    """Wait until the projects service's outbox published the project's entry into `stage` (the
+    milestone's HTTP answer comes before its relay publishes the event)."""
+    consumer = AIOKafkaConsumer(
+        PROJECT_STAGES.qualified(namespace), bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for rec in records:
+                        change = decode(StageChange, rec.value or b"")
+                        if change.project_id == project_id and change.to_stage is stage:
+                            return
+    except TimeoutError:
+        raise DemoError(
+            f"{project_id} entering {stage.value} was not published within {timeout_s:.0f}s"
+        ) from None
+    finally:
+        await consumer.stop()
 
 
 async def wait_digested(bootstrap: str, namespace: str, timeout_s: float, say: Any) -> None:
@@ -282,7 +325,10 @@ async def run_poc(
         if local.hour == 0:
             say(f"    {local:%a %d %b}  {beats:>9,} heartbeats sent")
 
-    async def milestone(kind: str, when: datetime, **extra: Any) -> None:
+    async def milestone(kind: str, when: datetime, enters: Stage | None = None, **extra: Any) -> None:
+        """Post a milestone; with `enters`, also wait until every service has digested the stage
+        change (policy keeps Viewer data and decides directives only once it knows the phase, so the
+        simulated fleet must not move on before)."""
         result = await projects.milestone(
             PROJECT, {"kind": kind, "occurred_at": when.isoformat(), "event_id": f"{PROJECT}-{kind}", **extra}
         )
@@ -291,6 +337,9 @@ async def run_poc(
             f"  {when.astimezone(zone):%a %d %b %H:%M}  {kind:<22} "
             f"-> {event.get('to_stage', '(already applied)')}"
         )
+        if enters is not None:
+            await wait_stage(bootstrap, namespace, PROJECT, enters, timeout_s)
+            await wait_digested(bootstrap, namespace, timeout_s, say)
 
     await runner.start()
     try:
@@ -316,14 +365,14 @@ async def run_poc(
         await runner.run_until(at(w2), on_step=progress)
         await runner.flush()
         await wait_digested(bootstrap, namespace, timeout_s, say)
-        await milestone("deployment_completed", at(w2))
+        await milestone("deployment_completed", at(w2), enters=Stage.viewer)
         durations["deployment"] = time.monotonic() - t0
 
         say("Viewer: one week of observation")
         await runner.run_until(at(w3), on_step=progress)
         await runner.flush()
         await wait_digested(bootstrap, namespace, timeout_s, say)
-        await milestone("viewer_completed", at(w3))
+        await milestone("viewer_completed", at(w3), enters=Stage.recommendation)
         durations["viewer"] = time.monotonic() - t0
 
         say("Recommendation")
@@ -332,13 +381,14 @@ async def run_poc(
             c for c in recommendation.candidates if c.policy.policy_id == recommendation.recommended_policy_id
         )
         say(
-            f"    recommended: {chosen.policy.name} - {chosen.saved_pct:.0%} saved on Viewer data, "
+            f"    recommended: {chosen.policy.name} - {chosen.saved_pct:.0f} % saved on Viewer data, "
             f"{chosen.disruptions_per_device_week:.2f} disruptions per PC-week"
         )
         approved_pcs = max(1, round(devices * SAVER_SHARE))
         await milestone(
             "policies_approved",
             at(w3),
+            Stage.saver,
             recommendation_id=recommendation.recommendation_id,
             approved_policy=chosen.policy.model_dump(mode="json"),
             approved_pcs=approved_pcs,
@@ -351,8 +401,7 @@ async def run_poc(
         await runner.run_until(at(w4), on_step=progress)
         await runner.flush()
         await wait_digested(bootstrap, namespace, timeout_s, say)
-        await milestone("saver_completed", at(w4))
-        await wait_digested(bootstrap, namespace, timeout_s, say)
+        await milestone("saver_completed", at(w4), enters=Stage.feedback)
         durations["saver"] = time.monotonic() - t0
     finally:
         await runner.stop()
