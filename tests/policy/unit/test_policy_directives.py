@@ -110,6 +110,21 @@ def test_quotas_always_add_up_and_stay_within_one_of_the_exact_share() -> None:
             assert exact - 1 < quotas[stratum] < exact + 1
 
 
+def test_each_kind_keeps_its_share_of_the_control_group() -> None:
+    # 210 desktops in 30 teams of 7 and 10 workstations, one per team; 80 % get the policy.
+    # Shared between the 40 strata directly, the workstations' remainders (0.8) beat every desktop
+    # team's (0.6) for the 26 leftover seats: all 10 would get the policy, none left in the control
+    # group, and the control-group savings could not be measured for workstations.
+    sizes = {(DESKTOP, f"acme/team-{i}"): 7 for i in range(30)}
+    sizes |= {(DeviceKind.workstation, f"acme/team-{i}"): 1 for i in range(10)}
+    quotas = stratum_quotas("proj-1", sizes, 176)
+    per_kind = Counter[DeviceKind]()
+    for (kind, _), seats in quotas.items():
+        per_kind[kind] += seats
+    assert per_kind == {DESKTOP: 168, DeviceKind.workstation: 8}  # 80 % of each kind
+    assert all(0 <= quotas[s] <= size for s, size in sizes.items())
+
+
 def test_saver_selection_exact_counts_per_stratum() -> None:
     # 20 devices, 10 approved: shares 6, 3, 1 (exact halves of 12, 6, 2).
     members = fleet({(DESKTOP, "ACME/Paris"): 12, (LAPTOP, "ACME/Paris"): 6, (DESKTOP, "ACME/Lyon"): 2})

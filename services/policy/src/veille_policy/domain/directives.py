@@ -21,9 +21,10 @@ behave as untreated. They stay in Viewer with a reason that says so.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from veille_contracts.agent import DeviceKind
 from veille_contracts.policy import Directive, DirectiveMode, Policy
@@ -87,13 +88,11 @@ def _draw_rank(project_id: str, key: str) -> str:
     return hashlib.sha256(f"{project_id}\x00{key}".encode()).hexdigest()
 
 
-def stratum_quotas(project_id: str, sizes: Mapping[Stratum, int], count: int) -> dict[Stratum, int]:
-    """How many of `count` devices each stratum gets: proportional, by largest remainder (Hamilton).
+K = TypeVar("K")
 
-    Each stratum first gets floor(count * size / total); the devices left over go one each to the
-    strata with the largest remainders, ties broken by the seeded hash of the stratum.
-    Exact integer arithmetic, so the quotas always add up to min(count, total).
-    """
+
+def _hamilton(project_id: str, sizes: Mapping[K, int], count: int, label: Callable[[K], str]) -> dict[K, int]:
+    """`count` seats shared in proportion to `sizes` by largest remainder; ties by the seeded hash."""
     total = sum(sizes.values())
     count = max(0, min(count, total))
     if total == 0:
@@ -101,11 +100,31 @@ def stratum_quotas(project_id: str, sizes: Mapping[Stratum, int], count: int) ->
     quotas = {s: count * size // total for s, size in sizes.items()}
     remainders = {s: count * size % total for s, size in sizes.items()}
     left = count - sum(quotas.values())
-    by_remainder = sorted(
-        sizes, key=lambda s: (-remainders[s], _draw_rank(project_id, f"{s[0].value}\x00{s[1]}"))
-    )
+    by_remainder = sorted(sizes, key=lambda s: (-remainders[s], _draw_rank(project_id, label(s))))
     for stratum in by_remainder[:left]:
         quotas[stratum] += 1
+    return quotas
+
+
+def stratum_quotas(project_id: str, sizes: Mapping[Stratum, int], count: int) -> dict[Stratum, int]:
+    """How many of `count` devices each stratum gets: proportional, by largest remainder (Hamilton),
+    first between device kinds, then between the groups of each kind.
+
+    Each share first gets floor(count * size / total); the devices left over go one each to the
+    shares with the largest remainders, ties broken by the seeded hash of the stratum. Kinds first,
+    so that each kind keeps its share of the control group: a kind spread over many small groups
+    (a few workstations, one per team) would otherwise win every leftover seat, leave no PC of
+    that kind in the control group, and the control-group (difference-in-differences) savings
+    could not be measured for it. Exact integer arithmetic: the quotas add up to min(count, total).
+    """
+    kinds: dict[DeviceKind, int] = {}
+    for (kind, _), size in sizes.items():
+        kinds[kind] = kinds.get(kind, 0) + size
+    per_kind = _hamilton(project_id, kinds, count, lambda k: k.value)
+    quotas: dict[Stratum, int] = {}
+    for kind, seats in per_kind.items():
+        groups = {s: size for s, size in sizes.items() if s[0] is kind}
+        quotas.update(_hamilton(project_id, groups, seats, lambda s: f"{s[0].value}\x00{s[1]}"))
     return quotas
 
 
