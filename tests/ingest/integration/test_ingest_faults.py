@@ -6,9 +6,10 @@ stored heartbeat was announced on the activity topic, and nothing was dead-lette
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -122,6 +123,21 @@ class Scenario:
     def stop(self) -> None:
         for platform in self.platforms:
             platform.stop()
+
+
+@pytest.fixture(scope="module")
+def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of this module's own: restarting it never disturbs the session's shared `infra`.
+    (Here rather than in a tests/ingest/conftest.py, which would shadow the root `conftest` module
+    that the other test files import `Isolation` from.)"""
+    if os.environ.get("VEILLE_KAFKA_BOOTSTRAP") or os.environ.get("VEILLE_DATABASE_URL"):
+        pytest.skip("restart tests need the local stack (external Kafka/PostgreSQL given)")
+    stack = LocalStack(Path(tmp_path_factory.mktemp("ingest-faults")), fresh=True)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture
