@@ -2,8 +2,9 @@
 
 The demo runs as an operator runs it (its own local stack and service processes). The reported
 consumption of each phase and the saver group's kWh per device-day (baseline and Saver, per kind
-and day type, the inputs of the savings) must match the energy the simulated fleet really used,
-from its minute-by-minute states and veille_energy's model, within 1 %.
+and day type, the inputs of the savings), and the savings against the control group (difference in
+differences), must match the energy the simulated fleet really used, from its minute-by-minute
+states and veille_energy's model over the same device-days, within 1 %.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def test_demo_reports_what_the_simulated_fleet_really_used(tmp_path: Path) -> No
     for phase in ("viewer", "saver"):
         assert close(phase_kwh[phase], truth[phase]["kwh"]), (phase, phase_kwh[phase], truth[phase]["kwh"])
 
-    compared = 0
+    compared = controlled = 0
     for kind in report["savings"]["kinds"]:
         for cell in kind["day_types"]:
             key = f"{kind['kind']}/{cell['day_type']}"
@@ -75,6 +76,17 @@ def test_demo_reports_what_the_simulated_fleet_really_used(tmp_path: Path) -> No
             assert close(cell["reporting_kwh_per_device_day"], true_after), (key, cell, true_after)
             saved = cell["before_after_kwh_per_device_day"]
             assert close(saved, true_base - true_after), (key, saved, true_base - true_after)
+            c_base = truth["viewer"]["control_group"].get(key)
+            c_after = truth["saver"]["control_group"].get(key)
+            if cell["control_adjusted_kwh_per_device_day"] is not None:
+                # Difference in differences: the control group's own change taken out.
+                assert c_base and c_after
+                true_did = (true_base - true_after) - (
+                    c_base["kwh"] / c_base["device_days"] - c_after["kwh"] / c_after["device_days"]
+                )
+                assert close(cell["control_adjusted_kwh_per_device_day"], true_did), (key, cell, true_did)
+                controlled += 1
             compared += 1
     assert compared >= 2  # at least desktops and laptops on working days
+    assert controlled >= 2  # the control group measured desktops and laptops on working days at least
     assert phase_kwh["saver"] < phase_kwh["viewer"]  # the policy saved energy

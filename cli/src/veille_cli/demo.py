@@ -473,26 +473,64 @@ def reported_phase_kwh(report: dict[str, Any]) -> dict[str, float]:
     return kwh
 
 
+def truth_savings_per_device_year(truth: dict[str, Any], report: dict[str, Any]) -> dict[str, float]:
+    """Savings per PC-year of each kind from the simulator's truth, by the report's own method and
+    day counts: per day type, the saver group's true kWh per device-day in Viewer minus in Saver
+    (minus the control group's same difference for the control-group method), times that day
+    type's days a year, summed over the day types the report measured."""
+    s = report["savings"]
+    days = {"working": s["working_days_per_year"], "non_working": s["non_working_days_per_year"]}
+
+    def mean(phase: str, group: str, key: str) -> float | None:
+        cell = truth[phase][group].get(key)
+        return cell["kwh"] / cell["device_days"] if cell and cell["device_days"] else None
+
+    out: dict[str, float] = {}
+    for kind in s["kinds"]:
+        total = 0.0
+        for row in kind["day_types"]:
+            if row["before_after_kwh_per_device_day"] is None:
+                continue
+            key = f"{kind['kind']}/{row['day_type']}"
+            before, after = mean("viewer", "saver_group", key), mean("saver", "saver_group", key)
+            if before is None or after is None:
+                continue
+            saved = before - after
+            if s["method"] == "control_group":
+                c_before, c_after = mean("viewer", "control_group", key), mean("saver", "control_group", key)
+                if c_before is None or c_after is None:
+                    continue
+                saved -= c_before - c_after
+            total += saved * days[row["day_type"]]
+        out[kind["kind"]] = total
+    return out
+
+
 def print_report(result: DemoResult, say: Any) -> None:
     s = result.reported["savings"]
     reported = reported_phase_kwh(result.reported)
     say("")
-    say("Savings report (reporting service)          ground truth (simulator)")
+    say("Savings report (reporting service)                     ground truth (simulator)")
     for phase in ("viewer", "saver"):
         truth = result.truth[phase]["kwh"]
         got = reported.get(phase, 0.0)
         gap = (got - truth) / truth if truth else 0.0
-        say(
-            f"  {phase:<7} week, all {result.devices} PCs: {got:10.1f} kWh"
-            f"     {truth:10.1f} kWh  ({gap:+.2%})"
-        )
+        line = f"  {phase:<7} week, all {result.devices} PCs: {got:10.1f} kWh"
+        say(f"{line:<55}{truth:7.1f} kWh  ({gap:+.2%})")
     say(
         f"  method: {s['method']}; saver group {len(result.saver_devices)} PCs, control group "
         f"{result.devices - len(result.saver_devices)} PCs"
     )
+    true_saved = truth_savings_per_device_year(result.truth, result.reported)
     for kind in s["kinds"]:
         pct = f"{kind['saved_pct']:.0%}" if kind["saved_pct"] is not None else "n/a"
-        say(f"  {kind['kind']:<12} {kind['saved_kwh_per_device_year']:7.1f} kWh saved per PC-year ({pct})")
+        got = kind["saved_kwh_per_device_year"]
+        line = f"  {kind['kind']:<12} {got:7.1f} kWh saved per PC-year ({pct})"
+        truth = true_saved.get(kind["kind"])
+        if truth is not None:
+            gap = f"({(got - truth) / abs(truth):+.2%})" if truth else ""
+            line = f"{line:<55}{truth:7.1f} kWh  {gap}"
+        say(line)
     say(
         f"  measured PCs, per year: {s['measured']['kwh_rounded']} kWh, {s['measured']['cost_rounded']} "
         f"{s['currency']}, {s['measured']['co2_kg_rounded']} kg CO2"
