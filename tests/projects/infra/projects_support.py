@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from conftest import Isolation
+from support.isolation import Isolation
 from support.kafka import produce
 from support.services import serve
 from veille_contracts import Activity, DeviceKind, DeviceRecord, activity_id

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Isolation
 from projects_support import OPERATOR, project_body, running
+from support.isolation import Isolation
 from support.kafka import read_topic
 from veille_contracts import ApiToken, decode
 from veille_contracts.topics import AUTH_TOKENS

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Isolation
 from projects_support import OPERATOR_TOKEN, running
+from support.isolation import Isolation
 from typer.testing import CliRunner
 from veille_cli.main import app
 

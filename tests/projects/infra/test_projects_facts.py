@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from conftest import Isolation
 from projects_support import (
     OPERATOR,
     T0,
@@ -18,6 +17,7 @@ from projects_support import (
     publish_activity,
     running,
 )
+from support.isolation import Isolation
 from support.kafka import read_topic
 from veille_contracts import StageChange, decode
 from veille_contracts.topics import PROJECT_STAGES

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Isolation
 from projects_support import (
     OPERATOR,
     T0,
@@ -20,6 +19,7 @@ from projects_support import (
     publish_devices,
     running,
 )
+from support.isolation import Isolation
 from support.kafka import read_topic
 from veille_contracts import StageChange, decode
 from veille_contracts.topics import PROJECT_STAGES

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from conftest import Isolation
 from projects_support import OPERATOR, T0, project_body, running
+from support.isolation import Isolation
 from support.kafka import read_topic
 from veille_contracts import StageChange, decode
 from veille_contracts.topics import PROJECT_STAGES

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import Isolation
 from projects_support import OPERATOR, T0, eventually, project_body, running
+from support.isolation import Isolation
 from support.kafka import produce, read_topic
 from veille_contracts import DeadLetter, Milestone, MilestoneKind, StageChange, decode
 from veille_contracts.topics import PROJECT_MILESTONES, PROJECT_STAGES, PROJECTS_DLQ

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Isolation
 from reporting.infra.scenario import (
     device,
     directive,
@@ -21,6 +20,7 @@ from reporting.infra.scenario import (
     token_record,
 )
 from reporting.infra.test_scenario import OPERATOR, wait_report
+from support.isolation import Isolation
 from support.kafka import produce
 from support.services import serve
 from typer.testing import CliRunner

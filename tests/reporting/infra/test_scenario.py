@@ -28,8 +28,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Isolation
 from reporting.infra.scenario import device, directive, hourly_activity, rec, stage_events, summary
+from support.isolation import Isolation
 from support.kafka import produce
 from support.services import serve
 from veille_contracts.topics import FLEET_ACTIVITY, FLEET_DEVICES, POLICY_DIRECTIVES, PROJECT_STAGES
