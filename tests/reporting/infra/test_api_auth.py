@@ -4,6 +4,7 @@ Then the dashboard in headless Chromium: charts drawn with data; screenshots in 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -48,7 +49,8 @@ READS = [
     "/v1/projects/{p}/energy-model",
 ]
 WRITES = [("/v1/projects/{p}/energy-model", {}), ("/v1/projects/{p}/abnormal-days", ["2026-03-05"])]
-SCREENS = Path("/work/notes/screens")
+# Screenshots are kept for people to look at: VEILLE_SCREENSHOT_DIR, else the temp folder.
+SCREENS = Path(os.environ.get("VEILLE_SCREENSHOT_DIR") or tempfile.gettempdir()) / "veille-screens"
 
 
 async def setup(isolation: Isolation) -> None:
@@ -183,7 +185,7 @@ async def test_no_anonymous_no_cross_tenant_and_dashboard(
             assert csv_text.splitlines()[1].startswith("desktop,1,") and "64079.77" in csv_text
 
         # The dashboard in headless Chromium, with the customer's token in the URL fragment.
-        SCREENS.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(SCREENS.mkdir, parents=True, exist_ok=True)
         page = f"{url}/dashboard#token={ACME}&project=p-acme"
         dom = await asyncio.to_thread(chromium, "--dump-dom", page)
         assert 'data-loaded="true"' in dom.stdout, dom.stdout[:2000] + dom.stderr[-2000:]
