@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from conftest import Isolation
 from ingest.integration.ingest_helpers import fetch, send_each, wait_count
 from support.fleet import T0, heartbeat, inventory, record
+from support.isolation import Isolation
 from support.kafka import produce, read_topic
 from support.services import serve
 from veille_contracts import Activity, DeadLetter, DeviceKind, RejectReason, decode
