@@ -13,7 +13,7 @@ monitor 45 W on; laptop 25 / 12 / 2 W):
 N < 25; lap-b sleeps 50 - N min a day, never a disruption. Night shutdown (19:00) and wake-up
 (07:45) fall outside the data, so the night variants equal the plain ones.
 Disruptions per device-week for N in 5..20: 10 / 2 devices / 2 weeks = 2.5 > budget 0.5.
-Within budget: N = 30 (lap-b sleeps 20 min x 10 days = 200 min), N = 60 and night-only (nothing).
+Within budget: N = 30 (lap-b sleeps 20 min x 10 days = 200 min) and N = 60 (nothing).
 Best: 'sleep-30m' (its night twin saves the same, and comes second in the candidate list).
 Saved: 200 min x (12 - 2) W = 2000 Wh-min = 33.333 Wh.
 Baseline: desk-a (575 x 70 + 25 x 45 + 600 x 45) / 60 = 1139.583 Wh a day, lap-b
@@ -128,7 +128,7 @@ async def test_recommendation_matches_the_hand_computation(isolation: Isolation,
                 assert candidate.kwh_saved == pytest.approx(
                     (saved_min_a * (45 - 3 + 45 - 1) + saved_min_b * (12 - 2)) / 60 / 1000
                 )
-            assert by_id["p3:night-only"].kwh_saved == pytest.approx(0)
+            assert by_id["p3:sleep-60m"].kwh_saved == pytest.approx(0)
 
             response = await client.get("/projects/p3/recommendation")
             assert response.status_code == 200

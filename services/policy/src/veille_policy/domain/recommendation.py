@@ -62,9 +62,12 @@ def candidate_policies(
     """The standard candidates: sleep after N min idle, alone and with night shutdown + wake-up.
 
     Night shutdown happens from schedule end + 1 h for PCs idle 30 min; wake-up 15 min before the
-    start (left out if that would be the previous day). One more candidate has the night shutdown
-    without any daytime sleep, for sites that refuse it. Candidates `validate_policy` finds an
+    start (left out if that would be the previous day). Candidates `validate_policy` finds an
     error in are dropped.
+
+    Every candidate sets a daytime sleep timeout: a policy without one would switch the agents'
+    own OS sleep off (null means never), a cost the replay cannot see in Viewer data, where a
+    PC's OS timeout already put it to sleep.
     """
     night = NightShutdown(at=_shift(schedule.end, NIGHT_SHUTDOWN_DELAY), idle_min=NIGHT_SHUTDOWN_IDLE_MIN)
     start_minute = schedule.start.hour * 60 + schedule.start.minute
@@ -97,17 +100,6 @@ def candidate_policies(
                 "wake_up": wake,
             }
         )
-    drafts.append(
-        {
-            "policy_id": f"{project_id}:night-only",
-            "name": f"No daytime sleep, {night_label}",
-            "ac": PowerTimeouts(),
-            "battery": PowerTimeouts(),
-            "schedule": schedule,
-            "night_shutdown": night,
-            "wake_up": wake,
-        }
-    )
     policies: list[Policy] = []
     for draft in drafts:
         try:
