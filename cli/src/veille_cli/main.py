@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
 import time
@@ -84,7 +85,9 @@ def up(
     stack = LocalStack(fresh=fresh)
     typer.echo("Starting Kafka and PostgreSQL...")
     info = stack.start()
-    platform = Platform(env=info.env(), log_dir=veille_home() / "logs")
+    # Without a bootstrap operator token nobody could call the HTTP APIs (or issue other tokens).
+    token = os.environ.get("VEILLE_OPERATOR_TOKEN") or f"vt_{secrets.token_urlsafe(32)}"
+    platform = Platform(env={**info.env(), "VEILLE_OPERATOR_TOKEN": token}, log_dir=veille_home() / "logs")
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -97,6 +100,7 @@ def up(
         typer.echo(f"Kafka {info.kafka_bootstrap}   PostgreSQL {info.database_url}")
         for name, svc in platform.processes.items():
             typer.echo(f"  {name:<10} {svc.url}  (/health /metrics)  log: {svc.log_path}")
+        typer.echo(f"Operator token (VEILLE_OPERATOR_TOKEN): {token}")
         typer.echo("All services healthy. Ctrl-C stops everything.")
         while not stopping:
             for name, svc in platform.processes.items():
