@@ -69,3 +69,25 @@ def test_dockerfile_copies_existing_paths() -> None:
         for part in src.split():
             assert (ROOT / part).exists(), f"Dockerfile copies missing {part}"
     assert COMPOSE["services"]["ingest"]["build"] == "."
+
+
+# Variables the README documents that are read outside the services' settings classes.
+NON_SETTINGS = {
+    "VEILLE_HOME": "veille_localstack.paths",
+    "VEILLE_KAFKA_VERSION": "veille_localstack.kafka",
+    "VEILLE_TEST_INFRA": "tests/conftest.py",
+    "VEILLE_OPERATOR_TOKEN": "veille_runtime.auth",
+    "VEILLE_PROJECTS_URL": "veille_cli.projects",
+    "VEILLE_POLICY_URL": "veille_cli.policy",
+    "VEILLE_TOKEN": "veille_cli",
+}
+
+
+def test_readme_documents_only_variables_the_code_reads() -> None:
+    documented = set(re.findall(r"VEILLE_[A-Z_]+[A-Z]", (ROOT / "README.md").read_text()))
+    unknown = documented - settings_fields() - set(NON_SETTINGS)
+    assert not unknown, f"README documents variables nothing reads: {sorted(unknown)}"
+    sources = "\n".join(p.read_text() for p in ROOT.glob("**/*.py") if ".venv" not in p.parts)
+    for name in NON_SETTINGS:
+        if name in documented:
+            assert name in sources, f"{name} is documented but never read"
