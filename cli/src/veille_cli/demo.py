@@ -626,6 +626,7 @@ def demo(
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
         say("Stopping...")
         platform.stop()
         stack.stop()

@@ -111,6 +111,9 @@ def up(
     except KeyboardInterrupt:
         pass
     finally:
+        # Ctrl-C reaches every process of the terminal's group, often more than once (uv forwards
+        # it too): cleanup must not be interrupted, or servers are left behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         typer.echo("Stopping services...")
         platform.stop()
         typer.echo("Stopping Kafka and PostgreSQL...")
