@@ -40,6 +40,7 @@ from veille_cli.platform import Platform
 from veille_contracts import Heartbeat, activity_id
 from veille_contracts.topics import AGENT_HEARTBEATS, AGENT_INVENTORY, FLEET_ACTIVITY
 from veille_ingest.adapters.kafka_publisher import partition_for
+from veille_ingest.settings import IngestSettings
 from veille_localstack import LocalStack
 from veille_runtime.kafka import ensure_topics
 
@@ -149,16 +150,27 @@ async def wait_for(predicate: object, timeout_s: float, every_s: float = 0.25) -
 
 
 async def measure_ingest(
-    env: dict[str, str], log_dir: Path, bootstrap: str, topic: str, n: int, timeout_s: float
+    env: dict[str, str],
+    log_dir: Path,
+    bootstrap: str,
+    topic: str,
+    n: int,
+    timeout_s: float,
+    processes: int = 1,
 ) -> tuple[float, float, float]:
-    """(heartbeats/s, peak RSS MB, CPU seconds) of the ingest process consuming the preloaded topic."""
-    platform = Platform(env=env, log_dir=log_dir, services=("ingest",), fixed_ports=False)
-    platform.start()
-    proc = psutil.Process(platform.processes["ingest"].process.pid)
+    """(heartbeats/s, peak RSS MB of the largest process, CPU seconds of all) of `processes` ingest
+    processes in one consumer group consuming the preloaded topic."""
+    platforms = [
+        Platform(env=env, log_dir=log_dir / f"p{i}", services=("ingest",), fixed_ports=False)
+        for i in range(processes)
+    ]
+    for platform in platforms:
+        platform.start()
+    procs = [psutil.Process(p.processes["ingest"].process.pid) for p in platforms]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        cpu0 = sum(proc.cpu_times()[:2])
+        cpu0 = sum(sum(proc.cpu_times()[:2]) for proc in procs)
         t0 = c0 = None
         deadline = time.monotonic() + timeout_s
         while True:
@@ -172,16 +184,18 @@ async def measure_ingest(
                 raise TimeoutError(f"ingest committed {done}/{n} in {timeout_s}s; see {log_dir}")
             await asyncio.sleep(0.2)
         rate = (n - (c0 or 0)) / (now - (t0 or now)) if t0 and now > t0 else float("nan")
-        cpu = sum(proc.cpu_times()[:2]) - cpu0
+        cpu = sum(sum(proc.cpu_times()[:2]) for proc in procs) - cpu0
         peak_kb = 0
-        with open(f"/proc/{proc.pid}/status") as status:  # noqa: ASYNC230 - procfs, instant
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    peak_kb = int(line.split()[1])
+        for proc in procs:
+            with open(f"/proc/{proc.pid}/status") as status:  # noqa: ASYNC230 - procfs, instant
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak_kb = max(peak_kb, int(line.split()[1]))
         return rate, peak_kb / 1024, cpu
     finally:
         await admin.close()
-        platform.stop()
+        for platform in platforms:
+            platform.stop()
 
 
 async def measure_naive(
@@ -257,11 +271,11 @@ async def measure_naive(
         await admin_conn.close()
 
 
-async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> None:
-    n = args.heartbeats
-    n_naive = args.naive_heartbeats or n
-    per_device_day = 1440 // args.period
-    n_devices = max(1, math.ceil(n / per_device_day)) if args.devices is None else args.devices
+async def prepare(
+    args: argparse.Namespace, kafka: str, dsn: str, work: Path, fleet: Fleet, n: int
+) -> tuple[dict[str, str], str, str, str]:
+    """A private namespace + schema with the fleet registered and N heartbeats preloaded:
+    (ingest env, schema, heartbeats topic, tag)."""
     tag = uuid.uuid4().hex[:8]
     namespace = f"bench{tag}"
     env = {
@@ -271,26 +285,24 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
         "VEILLE_DB_SCHEMA_SUFFIX": f"_bench{tag}",
         "VEILLE_TOPIC_PARTITIONS": str(args.partitions),
         "VEILLE_LOG_LEVEL": "WARNING",
-        "VEILLE_BATCH_MAX_RECORDS": str(args.batch),
         # Event-time fleet of March 2025: periods are bounded against the record timestamps.
     }
+    if args.batch:
+        env["VEILLE_BATCH_MAX_RECORDS"] = str(args.batch)
     heartbeats_topic = AGENT_HEARTBEATS.qualified(namespace)
     await ensure_topics(kafka, namespace=namespace, device_partitions=args.partitions)
-    await ensure_topics(
-        kafka, namespace=f"naive{tag}", device_partitions=args.partitions, specs=[FLEET_ACTIVITY]
-    )
 
-    fleet = Fleet.generate(args.seed, n_devices, "bench", START)
     when = datetime.combine(START, datetime.min.time(), UTC)
     inventory = [
         (i.device_id.encode(), i.to_json_bytes(), int(when.timestamp() * 1000)) for i in fleet.inventory(when)
     ]
     await produce_stream(kafka, AGENT_INVENTORY.qualified(namespace), inventory, args.partitions)
+    n_devices = len(inventory)
     log(f"fleet: {n_devices} devices enrolled on the inventory topic")
 
     # Registration first (ingest consumes the inventory), so that (b) measures heartbeats only.
     schema = f"ingest_bench{tag}"
-    platform = Platform(env=env, log_dir=work / "register", services=("ingest",), fixed_ports=False)
+    platform = Platform(env=env, log_dir=work / f"register-{tag}", services=("ingest",), fixed_ports=False)
     platform.start()
     try:
         conn = await asyncpg.connect(dsn)
@@ -308,22 +320,55 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
         kafka, heartbeats_topic, fleet_heartbeats(fleet, n, args.period), args.partitions
     )
     log(f"preloaded {sent:,} heartbeats on {args.partitions} partitions in {time.perf_counter() - t:.1f} s")
+    return env, schema, heartbeats_topic, tag
+
+
+async def stored_and_announced(kafka: str, dsn: str, schema: str, namespace: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(dsn)
+    stored = int(await conn.fetchval(f"SELECT count(*) FROM {schema}.heartbeats"))
+    await conn.close()
+    return stored, await end_offsets(kafka, FLEET_ACTIVITY.qualified(namespace))
+
+
+async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> None:
+    n = args.heartbeats
+    n_naive = args.naive_heartbeats or n
+    per_device_day = 1440 // args.period
+    n_devices = max(1, math.ceil(n / per_device_day)) if args.devices is None else args.devices
+    fleet = Fleet.generate(args.seed, n_devices, "bench", START)
+    env, schema, heartbeats_topic, tag = await prepare(args, kafka, dsn, work, fleet, n)
+    namespace = env["VEILLE_TOPIC_NAMESPACE"]
+    await ensure_topics(
+        kafka, namespace=f"naive{tag}", device_partitions=args.partitions, specs=[FLEET_ACTIVITY]
+    )
+    batch = int(env.get("VEILLE_BATCH_MAX_RECORDS", IngestSettings.model_fields["batch_max_records"].default))
 
     load_before = os.getloadavg()
     log("(a) raw aiokafka consumer ...")
-    raw = await measure_raw(kafka, heartbeats_topic, n, args.batch)
+    raw = await measure_raw(kafka, heartbeats_topic, n, batch)
     log(f"(a) {raw:,.0f} records/s")
 
     log("(b) ingest end to end ...")
     rate, rss_mb, cpu_s = await measure_ingest(env, work / "ingest", kafka, heartbeats_topic, n, args.timeout)
-    conn = await asyncpg.connect(dsn)
-    stored = int(await conn.fetchval(f"SELECT count(*) FROM {schema}.heartbeats"))
-    await conn.close()
-    activity = await end_offsets(kafka, FLEET_ACTIVITY.qualified(namespace))
+    stored, activity = await stored_and_announced(kafka, dsn, schema, namespace)
     log(
         f"(b) {rate:,.0f} heartbeats/s; stored {stored:,}, activity published {activity:,}; "
         f"peak RSS {rss_mb:.0f} MB; {cpu_s:.1f} CPU s in ingest ({cpu_s / n * 1e6:.0f} µs/heartbeat)"
     )
+    scaled: tuple[float, float, float, int, int, float] | None = None
+    if args.processes > 1:
+        log(f"(b{args.processes}) second namespace for {args.processes} ingest processes ...")
+        env2, schema2, topic2, _ = await prepare(args, kafka, dsn, work, fleet, n)
+        load_scaled = os.getloadavg()[0]
+        rate2, rss2, cpu2 = await measure_ingest(
+            env2, work / "ingest-scaled", kafka, topic2, n, args.timeout, processes=args.processes
+        )
+        stored2, activity2 = await stored_and_announced(kafka, dsn, schema2, env2["VEILLE_TOPIC_NAMESPACE"])
+        scaled = (rate2, rss2, cpu2, stored2, activity2, load_scaled)
+        log(
+            f"(b{args.processes}) {rate2:,.0f} heartbeats/s; stored {stored2:,}, activity published "
+            f"{activity2:,}; largest peak RSS {rss2:.0f} MB; {cpu2:.1f} CPU s in all ingest processes"
+        )
 
     log(f"(c) naive ingest on {n_naive:,} heartbeats ...")
     naive = await measure_naive(
@@ -341,7 +386,7 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
     print()
     print(
         f"Ingest benchmark: {n:,} heartbeats, {n_devices:,} devices, {args.partitions} partitions, "
-        f"batches of {args.batch}"
+        f"batches of {batch}"
     )
     print(
         f"machine: {os.cpu_count()} cores shared by Kafka, PostgreSQL, the consumer under test and any other "
@@ -354,6 +399,12 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
     )
     naive_note = "" if n_naive == n else f"   (measured on {n_naive:,} heartbeats, not {n:,})"
     print(f"  (c) naive one-message + INSERT       {naive:>10,.0f} heartbeats/s{naive_note}")
+    if scaled is not None:
+        print(
+            f"  (b) with {args.processes} ingest processes          {scaled[0]:>10,.0f} heartbeats/s   "
+            f"(same group, its own preloaded namespace; load average {scaled[5]:.2f} at its start; "
+            f"largest peak RSS {scaled[1]:.0f} MB; stored {scaled[3]:,}, activity {scaled[4]:,})"
+        )
     print(f"  (b)/(a) = {rate / raw:.2f}   (target >= 0.5)")
     print(f"  (b)/(c) = {rate / naive:.1f}   (target >= 10)")
     print(f"  ingest peak RSS = {rss_mb:.0f} MB   (target <= 300 MB)")
@@ -374,7 +425,15 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=None, help="default: N / heartbeats per device-day")
     parser.add_argument("--period", type=int, default=5, help="reporting period, minutes")
     parser.add_argument("--partitions", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument(
+        "--batch", type=int, default=0, help="VEILLE_BATCH_MAX_RECORDS of ingest (0: the service's default)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="also measure this many ingest processes in one consumer group (on a second namespace)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--work", type=Path, default=None, help="keep logs (and the stack) in this folder")

@@ -42,6 +42,9 @@ class Scenario:
             "VEILLE_DB_SCHEMA_SUFFIX": f"_f{tag}",
             "VEILLE_TOPIC_PARTITIONS": "4",
             "VEILLE_BATCH_MAX_RECORDS": "500",
+            # Several chunks per batch: the faults also hit a write in flight while the next
+            # chunk is validated (the pipelined path).
+            "VEILLE_WRITE_CHUNK_RECORDS": "120",
             "VEILLE_LOG_FORMAT": "console",
             "VEILLE_RETRY_MAX_BACKOFF_S": "1",
         }

@@ -99,6 +99,13 @@ def test_one_heartbeat_per_key_in_a_batch_first_wins() -> None:
     assert [s for s, _ in kept] == ["a", "c"]
 
 
+def test_first_of_each_key_carries_keys_across_the_chunks_of_a_batch() -> None:
+    first, other = heartbeat("pc-1", 7), heartbeat("pc-1", 8)
+    seen: set[tuple[str, int]] = set()
+    assert [s for s, _ in first_of_each_key([("a", first)], seen)] == ["a"]
+    assert [s for s, _ in first_of_each_key([("b", first), ("c", other)], seen)] == ["c"]
+
+
 def test_activity_bytes_are_a_valid_activity_equal_to_the_model_one() -> None:
     hb = Heartbeat(
         tenant_id="acme",

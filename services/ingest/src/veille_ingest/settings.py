@@ -14,7 +14,12 @@ class UnknownDeviceMode(StrEnum):
 
 
 class IngestSettings(ServiceSettings):
-    batch_max_records: int = Field(default=5000, ge=1, description="Records per consumed batch.")
+    batch_max_records: int = Field(default=20_000, ge=1, description="Records per consumed batch.")
+    write_chunk_records: int = Field(
+        default=5000,
+        ge=1,
+        description="Heartbeats per write (one transaction); a chunk is written while the next is validated.",
+    )
     batch_timeout_ms: int = Field(default=200, ge=1, description="Longest wait for a batch to fill.")
     max_future_s: int = Field(default=300, ge=0, description="Tolerated clock skew into the future.")
     max_past_s: int = Field(default=14 * 24 * 3600, ge=0, description="Oldest period accepted.")

@@ -26,9 +26,14 @@ class Admission(Generic[R]):
     refused: list[tuple[R, Rejection]] = field(default_factory=list)
 
 
-def first_of_each_key(items: Iterable[tuple[R, Heartbeat]]) -> list[tuple[R, Heartbeat]]:
-    """One heartbeat per (device_id, seq): the first one seen wins, as in storage."""
-    seen: set[tuple[str, int]] = set()
+def first_of_each_key(
+    items: Iterable[tuple[R, Heartbeat]], seen: set[tuple[str, int]] | None = None
+) -> list[tuple[R, Heartbeat]]:
+    """One heartbeat per (device_id, seq): the first one seen wins, as in storage.
+
+    `seen` carries the keys of earlier chunks of the same batch (it is updated in place).
+    """
+    seen = set() if seen is None else seen
     unique: list[tuple[R, Heartbeat]] = []
     for source, hb in items:
         key = (hb.device_id, hb.seq)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol, TypeVar
 
 import asyncpg
@@ -42,6 +43,8 @@ SERVICE = "ingest"
 # A dead letter carries the original bytes (base64); beyond this, only their coordinates.
 MAX_LETTER_VALUE_BYTES = 600 * 1024
 SWEEP_LIMIT = 5000
+# While validating a chunk, let the write in flight take its next step every this many records.
+YIELD_EVERY = 250
 _REUSED_SEQ = (
     "this (device_id, seq) is already stored with other values (seq must be monotonic per device); "
     "the stored heartbeat is kept"
@@ -64,6 +67,12 @@ class BatchOutcome:
     held: int = 0
     dead_letters: int = 0
     devices: int = 0
+
+    def add(self, other: BatchOutcome) -> None:
+        self.stored += other.stored
+        self.held += other.held
+        self.dead_letters += other.dead_letters
+        self.devices += other.devices
 
 
 @dataclass
@@ -124,12 +133,49 @@ class Ingest:
     # ---- heartbeats ----------------------------------------------------------------------------
 
     async def heartbeat_batch(self, records: Sequence[InboundRecord]) -> BatchOutcome:
+        """Validate, store and announce a batch, in chunks whose writes overlap the next validation.
+
+        Chunk i is written (its own transaction, its events published and flushed) in a task while
+        chunk i + 1 is validated, so the database and the broker work while Python validates. At
+        most one write is in flight, and this returns only when every chunk is written and flushed:
+        the caller commits offsets after that, never past unwritten data. A chunk that fails after
+        its retries fails the batch (redelivered whole; what earlier chunks stored is idempotent).
+        """
+        chunk = self.settings.write_chunk_records
+        seen: set[tuple[str, int]] = set()
+        outcome = BatchOutcome()
+        out = self.heartbeat_out
+        in_flight: asyncio.Task[BatchOutcome] | None = None
+        try:
+            for start in range(0, len(records), chunk):
+                valid, refused = await self._validate(records[start : start + chunk])
+                unique = first_of_each_key(valid, seen)
+                if in_flight is not None:
+                    outcome.add(await in_flight)
+                in_flight = asyncio.create_task(
+                    self._with_retries("heartbeats", out, partial(self._heartbeats, unique, refused, out))
+                )
+            if in_flight is not None:
+                outcome.add(await in_flight)
+                in_flight = None
+        finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()
+                await asyncio.gather(in_flight, return_exceptions=True)
+        return outcome
+
+    async def _validate(
+        self, records: Sequence[InboundRecord]
+    ) -> tuple[list[tuple[InboundRecord, Heartbeat]], list[tuple[InboundRecord, Rejection]]]:
+        """Parse a chunk; yield to the event loop now and then so the write in flight progresses."""
         max_future = timedelta(seconds=self.settings.max_future_s)
         max_past = timedelta(seconds=self.settings.max_past_s)
         now = datetime.now(UTC)
         refused: list[tuple[InboundRecord, Rejection]] = []
         valid: list[tuple[InboundRecord, Heartbeat]] = []
-        for record in records:
+        for i, record in enumerate(records):
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
             parsed = parse_heartbeat(
                 record.value, record.timestamp or now, max_future=max_future, max_past=max_past
             )
@@ -137,9 +183,7 @@ class Ingest:
                 refused.append((record, parsed))
             else:
                 valid.append((record, parsed))
-        unique = first_of_each_key(valid)
-        out = self.heartbeat_out
-        return await self._with_retries("heartbeats", out, lambda: self._heartbeats(unique, refused, out))
+        return valid, refused
 
     async def _heartbeats(
         self,
