@@ -6,13 +6,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import asyncpg
+import orjson
 import pytest
 from ingest.integration.ingest_helpers import fetch, send_each, wait_count
 from support.fleet import T0, heartbeat, inventory, record
 from support.isolation import Isolation
 from support.kafka import produce, read_topic
 from support.services import serve
-from veille_contracts import Activity, DeadLetter, DeviceKind, RejectReason, decode
+from veille_contracts import (
+    Activity,
+    DeadLetter,
+    DeviceKind,
+    Heartbeat,
+    PowerSource,
+    RejectReason,
+    SleepBlocker,
+    decode,
+)
 from veille_contracts.topics import AGENT_DLQ, AGENT_HEARTBEATS, AGENT_INVENTORY, FLEET_ACTIVITY
 from veille_ingest.entrypoints.app import create_app
 from veille_ingest.settings import IngestSettings
@@ -130,3 +140,48 @@ async def test_retention_drops_whole_old_partitions(isolation: Isolation) -> Non
             await pool.close()
     assert [r["seq"] for r in rows] == [1]
     assert isinstance(rows[0], asyncpg.Record)
+
+
+async def test_every_field_is_stored_as_sent(isolation: Isolation) -> None:
+    settings = isolation.settings(IngestSettings)
+    bootstrap, db = isolation.infra.kafka_bootstrap, isolation.infra.database_url
+    schema = f"ingest{isolation.schema_suffix}"
+    start = T0 + timedelta(microseconds=123_457)
+    full = heartbeat("pc-full", 0, start=start, on=290.5, active=100.25, asleep=9.5).model_copy(
+        update={
+            "last_input_at": start + timedelta(minutes=4, microseconds=1),
+            "power_source": PowerSource.battery,
+            "battery_percent": 42.5,
+            "policy_version": "p-7",
+            "sleep_blockers": [SleepBlocker(process="backup.exe", seconds=120)],
+            "input_minutes": [0, 3, 4],
+        }
+    )
+    bare = heartbeat("pc-full", 1)
+    full, bare = (decode(Heartbeat, hb.to_json_bytes()) for hb in (full, bare))  # validated
+    async with serve(create_app(settings)):  # type: ignore[arg-type]
+        await produce(bootstrap, isolation.topic(AGENT_INVENTORY), [record(inventory("pc-full"))])
+        assert await wait_count(db, f"SELECT count(*) FROM {schema}.devices", 1) == 1
+        await produce(bootstrap, isolation.topic(AGENT_HEARTBEATS), [record(full), record(bare)])
+        assert await wait_count(db, f"SELECT count(*) FROM {schema}.heartbeats", 2) == 2
+        rows = await fetch(db, f"SELECT * FROM {schema}.heartbeats ORDER BY seq")
+    for row, hb in zip(rows, (full, bare), strict=True):
+        assert (row["device_id"], row["seq"], row["tenant_id"]) == (hb.device_id, hb.seq, hb.tenant_id)
+        assert (row["period_start"], row["period_end"], row["last_input_at"]) == (
+            hb.period_start,
+            hb.period_end,
+            hb.last_input_at,
+        )
+        assert (row["seconds_on"], row["seconds_active"], row["seconds_asleep"]) == (
+            hb.seconds_on,
+            hb.seconds_active,
+            hb.seconds_asleep,
+        )
+        assert (row["power_source"], row["battery_percent"], row["policy_version"]) == (
+            hb.power_source.value,
+            hb.battery_percent,
+            hb.policy_version,
+        )
+        blockers = orjson.loads(row["sleep_blockers"]) if row["sleep_blockers"] is not None else []
+        assert blockers == [{"process": b.process, "seconds": b.seconds} for b in hb.sleep_blockers]
+        assert row["input_minutes"] == hb.input_minutes

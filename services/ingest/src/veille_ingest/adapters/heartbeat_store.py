@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import orjson
@@ -34,17 +34,38 @@ COLUMNS = (
     "input_minutes",
 )
 _COLS = ", ".join(COLUMNS)
-_STAGE = "heartbeats_stage"
-_CREATE_STAGE = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE heartbeats INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+# The staging table holds the cheapest types for asyncpg's binary COPY: its encoders of timestamptz
+# and of arrays cost ~1.5 µs per value (measured: a row of 14 columns took 8.3 µs of client CPU,
+# 1.5 µs once timestamps go as integer microseconds since the epoch and input_minutes as array
+# text); PostgreSQL converts them back, exactly, in the INSERT … SELECT.
+_STAGE = "heartbeats_stage_v2"
+_CREATE_STAGE = f"""CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
+    device_id text, seq bigint, period_start bigint, period_end bigint, tenant_id text,
+    seconds_on real, seconds_active real, seconds_asleep real, last_input_at bigint, power_source text,
+    battery_percent real, policy_version text, sleep_blockers jsonb, input_minutes text
+) ON COMMIT DELETE ROWS"""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _ts(column: str) -> str:
+    return f"timestamptz 'epoch' + {column} * interval '1 microsecond'"
+
+
+_STAGED_ROWS = (
+    f"SELECT device_id, seq, {_ts('period_start')} AS period_start, {_ts('period_end')} AS period_end, "
+    "tenant_id, seconds_on, seconds_active, seconds_asleep, "
+    f"{_ts('last_input_at')} AS last_input_at, power_source, battery_percent, policy_version, "
+    f"sleep_blockers, input_minutes::smallint[] AS input_minutes FROM {_STAGE}"
 )
-_MOVE = f"INSERT INTO heartbeats ({_COLS}) SELECT {_COLS} FROM {_STAGE} ON CONFLICT DO NOTHING"
+_MOVE = f"INSERT INTO heartbeats ({_COLS}) {_STAGED_ROWS} ON CONFLICT DO NOTHING"
 _VALUES = [c for c in COLUMNS if c not in ("device_id", "seq", "period_start")]
 # Staged heartbeats whose key was already stored with OTHER values (a seq reused by the agent).
 _STORED = ", ".join("h." + c for c in _VALUES)
 _STAGED = ", ".join("s." + c for c in _VALUES)
 _CONFLICTS = (
-    f"SELECT s.device_id, s.seq FROM {_STAGE} s JOIN heartbeats h USING (device_id, seq, period_start) "
+    f"SELECT s.device_id, s.seq FROM ({_STAGED_ROWS}) s "
+    "JOIN heartbeats h USING (device_id, seq, period_start) "
     f"WHERE ROW({_STORED}) IS DISTINCT FROM ROW({_STAGED})"
 )
 _DDL_LOCK = int.from_bytes(hashlib.sha256(b"veille-ingest:partitions").digest()[:8], "big", signed=True)
@@ -56,21 +77,23 @@ def _row(h: Heartbeat) -> tuple[object, ...]:
         if h.sleep_blockers
         else None
     )
+    minutes = h.input_minutes
+    last_input = h.last_input_at
     return (
         h.device_id,
         h.seq,
-        h.period_start,
-        h.period_end,
+        (h.period_start - _EPOCH) // _MICROSECOND,
+        (h.period_end - _EPOCH) // _MICROSECOND,
         h.tenant_id,
         h.seconds_on,
         h.seconds_active,
         h.seconds_asleep,
-        h.last_input_at,
+        None if last_input is None else (last_input - _EPOCH) // _MICROSECOND,
         h.power_source.value,
         h.battery_percent,
         h.policy_version,
         blockers,
-        h.input_minutes,
+        None if minutes is None else "{" + ",".join(map(str, minutes)) + "}",
     )
 
 
