@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from veille_contracts import ALL_TOPICS, DeadLetter, RejectReason, TopicSpec, b64
 
 from .logging import get_logger
+from .ports import InboundRecord, Publisher
 
 log = get_logger(__name__)
 
@@ -113,3 +114,26 @@ class BrokerPublisher:
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)
+
+
+async def publish_dead_letter(
+    publisher: Publisher,
+    dlq_topic: str,
+    record: InboundRecord,
+    *,
+    reason: RejectReason,
+    detail: str,
+    service: str,
+) -> None:
+    """Send one refused record to a dead-letter topic, keyed as it came, with its original bytes."""
+    letter = dead_letter(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        reason=reason,
+        detail=detail,
+        service=service,
+    )
+    await publisher.publish(dlq_topic, record.key, letter.to_json_bytes())

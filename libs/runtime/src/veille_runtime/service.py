@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Response
+from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -27,6 +28,7 @@ from .db import create_pool, migrate, ping
 from .http import HealthCheck, health_report, metrics_payload
 from .kafka import ensure_topics
 from .logging import configure_logging, get_logger
+from .ports import decode_records
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -175,3 +177,25 @@ def fastapi_app(app: FastAPI, broker: KafkaBroker) -> FastStreamAPI:
     Call it last: it adapts the subscribers registered so far to FastAPI's dependency injection.
     """
     return FastStreamAPI(broker, application=app, asyncapi_path="/asyncapi")
+
+
+def batch_subscriber(
+    broker: KafkaBroker, topic: str, *, group_id: str, max_records: int, **options: Any
+) -> Any:
+    """The one way Veille services consume: a decorator for a handler of raw-record batches.
+
+    Records reach the handler undecoded (`decode_records`: use cases dead-letter bad bytes as they
+    came); offsets are committed once the handler returns, after its database commit; an exception
+    rewinds every partition of the batch (NACK_ON_ERROR), so nothing past a failed batch is
+    committed; a new consumer group starts from the beginning of the topic.
+    """
+    return broker.subscriber(
+        topic,
+        group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=decode_records,
+        **options,
+    )

@@ -9,13 +9,19 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from fastapi import HTTPException
-from faststream import AckPolicy
 from faststream_fastapi import FastStreamAPI
 from veille_contracts.topics import FLEET_ACTIVITY, FLEET_DEVICES, PROJECT_STAGES
 from veille_runtime.auth import CurrentPrincipal, ensure_read, install_auth, wire_token_table
 from veille_runtime.logging import get_logger
-from veille_runtime.ports import Records, decode_records
-from veille_runtime.service import ServiceRuntime, fastapi_app, new_broker, new_fastapi, new_runtime
+from veille_runtime.ports import Records
+from veille_runtime.service import (
+    ServiceRuntime,
+    batch_subscriber,
+    fastapi_app,
+    new_broker,
+    new_fastapi,
+    new_runtime,
+)
 
 from ..adapters import outbox, store
 from ..adapters.producer import KafkaPublisher
@@ -75,24 +81,17 @@ def create_app(settings: PolicySettings | None = None) -> FastStreamAPI:
 
     runtime.on_start.append(on_start)
     runtime.on_stop.append(on_stop)
-    common: dict[str, Any] = {
-        "group_id": GROUP_ID,
-        "batch": True,
-        "max_records": settings.batch_max_records,
-        "auto_offset_reset": "earliest",
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "decoder": decode_records,
-    }
+    common: dict[str, Any] = {"group_id": GROUP_ID, "max_records": settings.batch_max_records}
 
-    @broker.subscriber(runtime.topic(FLEET_DEVICES), **common)
+    @batch_subscriber(broker, runtime.topic(FLEET_DEVICES), **common)
     async def on_devices(records: Records) -> None:
         await holder["service"].device_batch(records)
 
-    @broker.subscriber(runtime.topic(PROJECT_STAGES), **common)
+    @batch_subscriber(broker, runtime.topic(PROJECT_STAGES), **common)
     async def on_stages(records: Records) -> None:
         await holder["service"].stage_batch(records)
 
-    @broker.subscriber(runtime.topic(FLEET_ACTIVITY), **common)
+    @batch_subscriber(broker, runtime.topic(FLEET_ACTIVITY), **common)
     async def on_activity(records: Records) -> None:
         await holder["service"].activity_batch(records)
 

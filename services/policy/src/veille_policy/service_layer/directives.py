@@ -28,7 +28,7 @@ from veille_contracts import Activity, DeviceKind, DeviceRecord, Directive, Reje
 from veille_contracts.projects import Stage, StageChangeKind
 from veille_contracts.scope import ScopeMatcher
 from veille_contracts.topics import FLEET_DLQ, POLICY_DIRECTIVES, PROJECTS_DLQ, TopicSpec
-from veille_runtime.kafka import dead_letter
+from veille_runtime.kafka import publish_dead_letter
 from veille_runtime.logging import get_logger
 from veille_runtime.ports import InboundRecord, Publisher
 
@@ -90,17 +90,9 @@ class PolicyService:
         return timedelta(seconds=self.settings.resend_min_interval_s)
 
     async def _reject(self, record: InboundRecord, dlq: TopicSpec, reason: RejectReason, detail: str) -> None:
-        letter = dead_letter(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            reason=reason,
-            detail=detail,
-            service=SERVICE,
+        await publish_dead_letter(
+            self.publisher, self.topic(dlq), record, reason=reason, detail=detail, service=SERVICE
         )
-        await self.publisher.publish(self.topic(dlq), record.key, letter.to_json_bytes())
 
     def _send(self, directive: Directive, send_id: str | None = None, value: bytes | None = None) -> Send:
         return Send(

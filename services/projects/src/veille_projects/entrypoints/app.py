@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream import AckPolicy
 from faststream_fastapi import FastStreamAPI
 from veille_contracts import ApiToken, StageChange
 from veille_contracts.topics import (
@@ -17,8 +16,15 @@ from veille_contracts.topics import (
 )
 from veille_runtime.auth import TokenTable, hash_token, install_auth
 from veille_runtime.kafka import BrokerPublisher
-from veille_runtime.ports import Records, decode_records
-from veille_runtime.service import ServiceRuntime, fastapi_app, new_broker, new_fastapi, new_runtime
+from veille_runtime.ports import Records
+from veille_runtime.service import (
+    ServiceRuntime,
+    batch_subscriber,
+    fastapi_app,
+    new_broker,
+    new_fastapi,
+    new_runtime,
+)
 
 from ..adapters.outbox import OutboxRelay
 from ..service_layer.projects import Projects
@@ -56,24 +62,17 @@ def create_app(settings: ProjectsSettings | None = None) -> FastStreamAPI:
     runtime.on_start.append(on_start)
     runtime.on_stop.append(on_stop)
 
-    common: dict[str, Any] = {
-        "group_id": GROUP_ID,
-        "batch": True,
-        "max_records": settings.batch_max_records,
-        "auto_offset_reset": "earliest",
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "decoder": decode_records,
-    }
+    common: dict[str, Any] = {"group_id": GROUP_ID, "max_records": settings.batch_max_records}
 
-    @broker.subscriber(runtime.topic(PROJECT_MILESTONES), title="milestones", **common)
+    @batch_subscriber(broker, runtime.topic(PROJECT_MILESTONES), title="milestones", **common)
     async def on_milestones(records: Records) -> None:
         await holder["projects"].milestone_batch(records)
 
-    @broker.subscriber(runtime.topic(FLEET_DEVICES), title="device registry", **common)
+    @batch_subscriber(broker, runtime.topic(FLEET_DEVICES), title="device registry", **common)
     async def on_devices(records: Records) -> None:
         await holder["projects"].device_batch(records)
 
-    @broker.subscriber(runtime.topic(FLEET_ACTIVITY), title="fleet activity", **common)
+    @batch_subscriber(broker, runtime.topic(FLEET_ACTIVITY), title="fleet activity", **common)
     async def on_activity(records: Records) -> None:
         await holder["projects"].activity_batch(records)
 

@@ -29,7 +29,7 @@ from veille_contracts import (
 from veille_contracts.projects import MilestoneKind, Stage
 from veille_contracts.topics import AUTH_TOKENS, FLEET_DLQ, PROJECT_STAGES, PROJECTS_DLQ
 from veille_runtime.auth import hash_token, new_token, token_id_of, upsert_tokens
-from veille_runtime.kafka import dead_letter
+from veille_runtime.kafka import publish_dead_letter
 from veille_runtime.ports import InboundRecord, Publisher
 
 from ..adapters import store
@@ -228,17 +228,9 @@ class Projects:
     async def _dead_letter(
         self, record: InboundRecord, reason: RejectReason, detail: str, *, dlq: object = PROJECTS_DLQ
     ) -> None:
-        letter = dead_letter(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            reason=reason,
-            detail=detail,
-            service=SERVICE,
+        await publish_dead_letter(
+            self.publisher, self._topic(dlq), record, reason=reason, detail=detail, service=SERVICE
         )
-        await self.publisher.publish(self._topic(dlq), record.key, letter.to_json_bytes())
 
     # --- facts from the fleet ----------------------------------------------------------------------
 

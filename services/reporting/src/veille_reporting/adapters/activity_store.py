@@ -126,7 +126,8 @@ ON CONFLICT (zone, device_id, day) DO UPDATE SET
 _ADD_BLOCKERS = """
 INSERT INTO device_day_blockers (zone, device_id, day, process, seconds)
 SELECT $1, * FROM unnest($2::text[], $3::date[], $4::text[], $5::float8[])
-ON CONFLICT (zone, device_id, day, process) DO UPDATE SET seconds = device_day_blockers.seconds + EXCLUDED.seconds
+ON CONFLICT (zone, device_id, day, process)
+    DO UPDATE SET seconds = device_day_blockers.seconds + EXCLUDED.seconds
 """
 
 

@@ -156,8 +156,9 @@ def _cells_delta(source: str, sign: str) -> str:
     SELECT project_id, phase, saver_group, kind, group_path, {enough},
            {enough} AND insomniac_days >= {NEVER_SLEEP_SHARE!r} * {days},
            {sign}count(*), {sign}count(*) FILTER (WHERE working_days > 0), {sign}sum(working_days),
-           {sign}sum(working_kwh), {sign}count(*) FILTER (WHERE non_working_days > 0), {sign}sum(non_working_days),
-           {sign}sum(non_working_kwh), {sign}sum(insomniac_days), {sign}sum(nights_left_on), {sign}sum(night_idle_s)
+           {sign}sum(working_kwh), {sign}count(*) FILTER (WHERE non_working_days > 0),
+           {sign}sum(non_working_days), {sign}sum(non_working_kwh), {sign}sum(insomniac_days),
+           {sign}sum(nights_left_on), {sign}sum(night_idle_s)
     FROM {source} GROUP BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT ({_CELL_KEY}) DO UPDATE SET {updates}"""
 
@@ -209,7 +210,8 @@ async def refresh_device_phases(
     await conn.execute(
         _PHASED.format(device_filter=device_filter, day_filter="")
         + f"""
-        , n AS (SELECT *, ({night_sum}) AS night_on, ({night_active_sum}) AS night_active FROM e WHERE NOT excluded)
+        , n AS (SELECT *, ({night_sum}) AS night_on, ({night_active_sum}) AS night_active
+                FROM e WHERE NOT excluded)
         , ins AS (
             INSERT INTO project_device_phases
             SELECT $1, device_id, phase, kind, group_path, saver_group,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream import AckPolicy
 from faststream_fastapi import FastStreamAPI
 from veille_contracts.topics import (
     FLEET_ACTIVITY,
@@ -15,8 +14,15 @@ from veille_contracts.topics import (
 )
 from veille_runtime.auth import install_auth, wire_token_table
 from veille_runtime.kafka import BrokerPublisher
-from veille_runtime.ports import Records, decode_records
-from veille_runtime.service import ServiceRuntime, fastapi_app, new_broker, new_fastapi, new_runtime
+from veille_runtime.ports import Records
+from veille_runtime.service import (
+    ServiceRuntime,
+    batch_subscriber,
+    fastapi_app,
+    new_broker,
+    new_fastapi,
+    new_runtime,
+)
 
 from ..service_layer.activity import Reporting
 from ..settings import ReportingSettings
@@ -37,15 +43,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastStreamAPI:
     runtime.on_start.append(on_start)
 
     def subscriber(spec: TopicSpec, group: str, max_records: int) -> Any:
-        return broker.subscriber(
-            runtime.topic(spec),
-            group_id=group,
-            batch=True,
-            max_records=max_records,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=decode_records,
-        )
+        return batch_subscriber(broker, runtime.topic(spec), group_id=group, max_records=max_records)
 
     @subscriber(FLEET_ACTIVITY, group, 5000)
     async def on_activity(records: Records) -> None:

@@ -18,7 +18,7 @@ from veille_contracts.policy import Directive
 from veille_contracts.projects import ProjectSummary, StageChange
 from veille_contracts.topics import FLEET_DLQ, POLICY_DLQ, PROJECTS_DLQ, TopicSpec
 from veille_energy import EnergyModel
-from veille_runtime.kafka import dead_letter
+from veille_runtime.kafka import publish_dead_letter
 from veille_runtime.logging import get_logger
 from veille_runtime.ports import InboundRecord, Publisher
 
@@ -94,18 +94,13 @@ class Reporting:
             try:
                 out.append(decode(model, record.value or b""))
             except ValidationError as exc:
-                letter = dead_letter(
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    key=record.key,
-                    value=record.value,
+                await publish_dead_letter(
+                    self.publisher,
+                    dlq.qualified(self.namespace),
+                    record,
                     reason=RejectReason.invalid_value,
                     detail=str(exc),
                     service="reporting",
-                )
-                await self.publisher.publish(
-                    dlq.qualified(self.namespace), record.key, letter.to_json_bytes()
                 )
         return out
 

@@ -138,8 +138,8 @@ async def _cells(conn: Any, pid: str) -> list[ConsumptionCell]:
 async def _coverage(conn: Any, ctx: ProjectContext) -> list[PhaseCoverage]:
     pid = ctx.project.project_id
     rows = await conn.fetch(
-        """SELECT phase, saver_group, sum(devices) AS reporting, coalesce(sum(devices) FILTER (WHERE NOT enough), 0)
-                  AS too_few
+        """SELECT phase, saver_group, sum(devices) AS reporting,
+                  coalesce(sum(devices) FILTER (WHERE NOT enough), 0) AS too_few
            FROM project_cells WHERE project_id = $1 AND devices > 0 GROUP BY phase, saver_group""",
         pid,
     )
