@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -93,6 +94,20 @@ class BatchingPublisher:
 
     async def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
         partition = await self._output.partition_of(topic, key, next(self._round_robin))
+        await self._append(topic, partition, key, value)
+
+    async def publish_many(self, topic: str, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """`publish` of many keyed records: no await per record once a key's partition is known."""
+        known = self._output._key_partition
+        for key, value in items:
+            partition = known.get((topic, key))
+            if partition is None:
+                partition = await self._output.partition_of(topic, key, 0)
+            builder = self._open.get((topic, partition))
+            if builder is None or builder.append(key=key, value=value, timestamp=None) is None:
+                await self._append(topic, partition, key, value)
+
+    async def _append(self, topic: str, partition: int, key: bytes | None, value: bytes) -> None:
         slot = (topic, partition)
         builder = self._open.get(slot)
         if builder is None:

@@ -51,10 +51,15 @@ class BatchGuard(ConsumerRebalanceListener):  # type: ignore[misc]
         self._idle.clear()
         try:
             yield
+            last: dict[tuple[str, int], int] = {}
             for r in records:  # written and flushed: these offsets may be committed
-                tp = TopicPartition(r.topic, r.partition)
-                if r.offset + 1 > self._written.get(tp, -1):
-                    self._written[tp] = r.offset + 1
+                slot = (r.topic, r.partition)
+                if r.offset > last.get(slot, -1):
+                    last[slot] = r.offset
+            for (topic, partition), offset in last.items():
+                tp = TopicPartition(topic, partition)
+                if offset + 1 > self._written.get(tp, -1):
+                    self._written[tp] = offset + 1
         finally:
             self._idle.set()
 
