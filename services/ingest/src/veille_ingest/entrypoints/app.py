@@ -20,12 +20,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from veille_contracts.topics import AGENT_HEARTBEATS, AGENT_INVENTORY
 from veille_runtime.logging import get_logger
-from veille_runtime.ports import InboundRecord, Records, decode_records
-from veille_runtime.service import ServiceRuntime, asgi_app, new_broker, new_runtime
+from veille_runtime.ports import InboundRecord, Records
+from veille_runtime.service import ServiceRuntime, asgi_app, batch_subscriber, new_broker, new_runtime
 
 from ..adapters.kafka_publisher import KafkaOutput
 from ..service_layer.ingest import Ingest
@@ -123,21 +122,20 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
 
     runtime.on_start.append(on_start)
     runtime.on_stop.append(on_stop)
+    # Past the shared batch options: ingest's consumer-group timing (see settings) and bigger fetches.
     common: dict[str, Any] = {
         "group_id": GROUP_ID,
-        "batch": True,
         "max_records": settings.batch_max_records,
         "batch_timeout_ms": settings.batch_timeout_ms,
-        "auto_offset_reset": "earliest",
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "decoder": decode_records,
         "max_poll_interval_ms": settings.max_poll_interval_ms,
         "rebalance_timeout_ms": settings.rebalance_timeout_ms,
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
     }
 
     inventory_guard = BatchGuard("inventory", settings.revoke_wait_s)
-    inventory_sub = broker.subscriber(runtime.topic(AGENT_INVENTORY), listener=inventory_guard, **common)
+    inventory_sub = batch_subscriber(
+        broker, runtime.topic(AGENT_INVENTORY), listener=inventory_guard, **common
+    )
     inventory_guard.subscriber = inventory_sub
 
     @inventory_sub
@@ -146,7 +144,9 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
             await holder["ingest"].inventory_batch(records)
 
     heartbeat_guard = BatchGuard("heartbeats", settings.revoke_wait_s)
-    heartbeat_sub = broker.subscriber(runtime.topic(AGENT_HEARTBEATS), listener=heartbeat_guard, **common)
+    heartbeat_sub = batch_subscriber(
+        broker, runtime.topic(AGENT_HEARTBEATS), listener=heartbeat_guard, **common
+    )
     heartbeat_guard.subscriber = heartbeat_sub
 
     @heartbeat_sub
