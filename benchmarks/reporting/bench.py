@@ -97,18 +97,20 @@ async def generate(pool: asyncpg.Pool, devices: int, days: int) -> None:
                SELECT 'Europe/Paris', 'd' || i, $2::date + k, 'bench', s_on, s_act, s_asl, 86400,
                       array_fill(s_on / 24, ARRAY[24]), array_fill(s_act / 24, ARRAY[24])
                FROM generate_series(1, $1) i, generate_series(0, $3 - 1) k,
-                    LATERAL (SELECT CASE WHEN i % 2 = 0 AND k >= $3 / 2 THEN 30000 + (i * 7 + k * 13) % 7000
+                    LATERAL (SELECT CASE WHEN i % 2 = 0 AND k >= $3 / 2
+                                         THEN 30000 + (i * 7 + k * 13) % 7000
                                          ELSE 50000 + (i * 11 + k * 17) % 30000 END::float8 AS s_on) a,
                     LATERAL (SELECT (s_on * 0.4)::float8 AS s_act,
-                                    CASE WHEN i % 10 = 0 THEN 0 ELSE (86400 - s_on) * 0.8 END::float8 AS s_asl) b""",
+                                    CASE WHEN i % 10 = 0 THEN 0 ELSE (86400 - s_on) * 0.8 END::float8
+                                    AS s_asl) b""",
             devices,
             START,
             days,
         )
         await conn.execute(
             """INSERT INTO device_day_blockers
-               SELECT 'Europe/Paris', 'd' || i, $2::date + k, (ARRAY['teams.exe','chrome.exe','backup.exe'])[1 + i % 3],
-                      1800 + i % 1000
+               SELECT 'Europe/Paris', 'd' || i, $2::date + k,
+                      (ARRAY['teams.exe','chrome.exe','backup.exe'])[1 + i % 3], 1800 + i % 1000
                FROM generate_series(1, $1, 5) i, generate_series(0, $3 - 1) k""",
             devices,
             START,
@@ -128,7 +130,8 @@ async def run(args: argparse.Namespace, dsn: str) -> None:
         t = time.perf_counter()
         await generate(pool, args.devices, args.days)
         print(
-            f"generated {args.devices:,} devices x {args.days} days = {args.devices * args.days:,} device-days "
+            f"generated {args.devices:,} devices x {args.days} days = "
+            f"{args.devices * args.days:,} device-days "
             f"in {time.perf_counter() - t:.1f} s"
         )
         async with pool.acquire() as conn, conn.transaction():
@@ -145,7 +148,7 @@ async def run(args: argparse.Namespace, dsn: str) -> None:
             timings.append((time.perf_counter() - t) * 1000)
         assert report is not None
         timings.sort()
-        p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
+        p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
         s = report.savings
         print(
             f"report: {s.measured_devices:,} measured saver PCs, fleet {s.fleet.kwh_rounded} kWh/year, "

@@ -61,7 +61,8 @@ async def publish_path(args: argparse.Namespace, bootstrap: str, workdir: Path) 
         await runner.stop()
     sent = runner.stats.heartbeats
     print(
-        f"publish path ({args.spool} spool): {sent} heartbeats in {pub_s:.2f} s = {sent / pub_s:,.0f} heartbeats/s "
+        f"publish path ({args.spool} spool): {sent} heartbeats in {pub_s:.2f} s = "
+        f"{sent / pub_s:,.0f} heartbeats/s "
         f"acked by the broker ({args.hours} h of a {args.devices}-PC fleet, period {args.period} min; "
         f"{sim_s / pub_s:.0%} of the time is simulation)"
     )
