@@ -116,6 +116,11 @@ async def generate(pool: asyncpg.Pool, devices: int, days: int) -> None:
             START,
             days,
         )
+        # The fleet's event-time "today", as ingesting the activity would have advanced it: without
+        # it no device-day counts (silent days are judged against it).
+        await conn.execute(
+            "INSERT INTO zone_watermarks SELECT tenant_id, zone, max(day) FROM device_days GROUP BY 1, 2"
+        )
         await conn.execute("ANALYZE")
 
 
@@ -150,6 +155,8 @@ async def run(args: argparse.Namespace, dsn: str) -> None:
         timings.sort()
         p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
         s = report.savings
+        if not s.measured_devices:
+            raise SystemExit("the report measured no device: the timings would be those of an empty report")
         print(
             f"report: {s.measured_devices:,} measured saver PCs, fleet {s.fleet.kwh_rounded} kWh/year, "
             f"{len(s.daily)} daily points, {len(s.groups)} groups, "
