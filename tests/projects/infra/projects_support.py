@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from support.fleet import device_record
 from support.isolation import Isolation
 from support.kafka import produce
 from support.services import serve
@@ -68,19 +69,7 @@ def project_body(project_id: str = "poc-paris", tenant: str = "acme", **override
 def device(
     device_id: str, tenant: str = "acme", group: str = "ACME/Paris/Finance", at: datetime = T0
 ) -> DeviceRecord:
-    return DeviceRecord(
-        tenant_id=tenant,
-        device_id=device_id,
-        hostname=f"{device_id}.local",
-        kind=DeviceKind.desktop,
-        os="Windows 11",
-        monitors=1,
-        group_path=group,
-        agent_version="1.0.0",
-        agent_manager_id="am-1",
-        first_seen=at,
-        last_seen=at,
-    )
+    return device_record(device_id, tenant, group, at)
 
 
 def activity(device_id: str, start: datetime, seq: int, tenant: str = "acme") -> Activity:

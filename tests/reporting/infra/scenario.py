@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from support.fleet import device_record
 from veille_contracts import Activity, ApiToken, DeviceKind, DeviceRecord, TokenRole
 from veille_contracts.agent import SleepBlocker
 from veille_contracts.policy import Directive, DirectiveMode, Policy, PowerTimeouts, WorkingSchedule
@@ -71,19 +72,7 @@ def stage_events(p: ProjectSummary) -> list[StageChange]:
 
 
 def device(device_id: str, tenant: str = "acme", group: str = "ACME/Paris") -> DeviceRecord:
-    return DeviceRecord(
-        tenant_id=tenant,
-        device_id=device_id,
-        hostname=f"{device_id}.local",
-        kind=DeviceKind.desktop,
-        os="Windows 11",
-        monitors=1,
-        group_path=group,
-        agent_version="1.0",
-        agent_manager_id="am-1",
-        first_seen=T0,
-        last_seen=T0,
-    )
+    return device_record(device_id, tenant, group, T0)
 
 
 def directive(device_id: str, project_id: str, saver: bool, tenant: str = "acme") -> Directive:
