@@ -4,8 +4,8 @@ commit; reporting stores that activity."""
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
+from support.db import wait_count
 from support.fleet import T0, heartbeat, inventory, record
 from support.isolation import Isolation
 from support.kafka import produce, read_topic
@@ -14,22 +14,6 @@ from veille_contracts import Activity, decode
 from veille_contracts.topics import AGENT_DLQ, AGENT_HEARTBEATS, AGENT_INVENTORY, FLEET_ACTIVITY
 
 pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
-
-
-async def wait_rows(dsn: str, sql: str, expected: int, timeout_s: float = 60) -> int:
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    conn = await asyncpg.connect(dsn)
-    try:
-        while True:
-            count = int(await conn.fetchval(sql))
-            if count >= expected or time.monotonic() > deadline:
-                return count
-            await asyncio.sleep(0.3)
-    finally:
-        await conn.close()
 
 
 async def test_heartbeat_flows_from_agent_to_reporting(isolation: Isolation, tmp_path) -> None:
@@ -46,10 +30,10 @@ async def test_heartbeat_flows_from_agent_to_reporting(isolation: Isolation, tmp
         beats = [heartbeat(d, seq) for d in devices for seq in range(4)]
         # Inventory must be stored before heartbeats are judged: wait for the registry row first.
         db = isolation.infra.database_url
-        assert await wait_rows(db, f"SELECT count(*) FROM ingest{isolation.schema_suffix}.devices", 3) == 3
+        assert await wait_count(db, f"SELECT count(*) FROM ingest{isolation.schema_suffix}.devices", 3) == 3
         await produce(bootstrap, isolation.topic(AGENT_HEARTBEATS), [record(b) for b in beats])
 
-        stored = await wait_rows(db, f"SELECT count(*) FROM ingest{isolation.schema_suffix}.heartbeats", 12)
+        stored = await wait_count(db, f"SELECT count(*) FROM ingest{isolation.schema_suffix}.heartbeats", 12)
         if stored != 12:
             letters = await read_topic(
                 bootstrap, isolation.topic(AGENT_DLQ), until=lambda r: True, timeout_s=5
@@ -62,7 +46,7 @@ async def test_heartbeat_flows_from_agent_to_reporting(isolation: Isolation, tmp
         assert all(r.key == a.device_id.encode() for r, a in zip(records, activities, strict=True))
         assert all(a.device_kind == "desktop" for a in activities)
 
-        in_reporting = await wait_rows(
+        in_reporting = await wait_count(
             db, f"SELECT count(*) FROM reporting{isolation.schema_suffix}.activity", 12
         )
         assert in_reporting == 12

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 
 import asyncpg
@@ -22,19 +21,6 @@ async def send_each(
         return [(m.partition, m.offset) for m in metas]
     finally:
         await producer.stop()
-
-
-async def wait_count(dsn: str, sql: str, expected: int, timeout_s: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout_s
-    conn = await asyncpg.connect(dsn)
-    try:
-        while True:
-            count = int(await conn.fetchval(sql))
-            if count >= expected or time.monotonic() > deadline:
-                return count
-            await asyncio.sleep(0.2)
-    finally:
-        await conn.close()
 
 
 async def fetch(dsn: str, sql: str) -> list[asyncpg.Record]:

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from ingest.integration.ingest_helpers import send_each, wait_count
+from ingest.integration.ingest_helpers import send_each
+from support.db import wait_count
 from support.fleet import T0, heartbeat, inventory, record
 from support.isolation import Isolation
 from support.kafka import produce, read_topic

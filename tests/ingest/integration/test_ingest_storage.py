@@ -8,7 +8,8 @@ from datetime import timedelta
 import asyncpg
 import orjson
 import pytest
-from ingest.integration.ingest_helpers import fetch, send_each, wait_count
+from ingest.integration.ingest_helpers import fetch, send_each
+from support.db import wait_count
 from support.fleet import T0, heartbeat, inventory, record
 from support.isolation import Isolation
 from support.kafka import produce, read_topic
