@@ -14,6 +14,7 @@ from veille_contracts import Activity, DeviceKind, Heartbeat, RejectReason, Slee
 from veille_ingest.adapters.errors import is_refusal, is_transient
 from veille_ingest.domain.activity import activity_bytes
 from veille_ingest.domain.admission import Enrolment, admit, first_of_each_key
+from veille_ingest.domain.heartbeat import from_contract
 from veille_ingest.domain.partitions import (
     day_of,
     expired_partitions,
@@ -82,9 +83,9 @@ def test_inventory_refusals() -> None:
 
 def test_admission_sorts_enrolled_foreign_and_unknown_devices() -> None:
     items = [
-        ("r1", heartbeat("pc-1", 1)),
-        ("r2", heartbeat("pc-2", 1, tenant="globex")),
-        ("r3", heartbeat("pc-3", 1)),
+        ("r1", from_contract(heartbeat("pc-1", 1))),
+        ("r2", from_contract(heartbeat("pc-2", 1, tenant="globex"))),
+        ("r3", from_contract(heartbeat("pc-3", 1))),
     ]
     enrolled = {"pc-1": Enrolment("acme", "laptop"), "pc-2": Enrolment("acme", "desktop")}
     result = admit(items, enrolled)
@@ -94,33 +95,39 @@ def test_admission_sorts_enrolled_foreign_and_unknown_devices() -> None:
 
 
 def test_one_heartbeat_per_key_in_a_batch_first_wins() -> None:
-    first, again, other = heartbeat("pc-1", 1), heartbeat("pc-1", 1, on=10, active=0), heartbeat("pc-1", 2)
+    first, again, other = (
+        from_contract(heartbeat("pc-1", 1)),
+        from_contract(heartbeat("pc-1", 1, on=10, active=0)),
+        from_contract(heartbeat("pc-1", 2)),
+    )
     kept = first_of_each_key([("a", first), ("b", again), ("c", other)])
     assert [s for s, _ in kept] == ["a", "c"]
 
 
 def test_first_of_each_key_carries_keys_across_the_chunks_of_a_batch() -> None:
-    first, other = heartbeat("pc-1", 7), heartbeat("pc-1", 8)
+    first, other = from_contract(heartbeat("pc-1", 7)), from_contract(heartbeat("pc-1", 8))
     seen: set[tuple[str, int]] = set()
     assert [s for s, _ in first_of_each_key([("a", first)], seen)] == ["a"]
     assert [s for s, _ in first_of_each_key([("b", first), ("c", other)], seen)] == ["c"]
 
 
 def test_activity_bytes_are_a_valid_activity_equal_to_the_model_one() -> None:
-    hb = Heartbeat(
-        tenant_id="acme",
-        device_id="pc-9",
-        seq=42,
-        period_start=T0,
-        period_end=T0 + timedelta(minutes=5),
-        seconds_on=280.5,
-        seconds_active=100,
-        seconds_asleep=10,
-        last_input_at=T0 + timedelta(minutes=4),
-        battery_percent=55.0,
-        policy_version="p-3",
-        input_minutes=[0, 3],
-        sleep_blockers=[SleepBlocker(process="Teams.exe", seconds=120)],
+    hb = from_contract(
+        Heartbeat(
+            tenant_id="acme",
+            device_id="pc-9",
+            seq=42,
+            period_start=T0,
+            period_end=T0 + timedelta(minutes=5),
+            seconds_on=280.5,
+            seconds_active=100,
+            seconds_asleep=10,
+            last_input_at=T0 + timedelta(minutes=4),
+            battery_percent=55.0,
+            policy_version="p-3",
+            input_minutes=[0, 3],
+            sleep_blockers=[SleepBlocker(process="Teams.exe", seconds=120)],
+        )
     )
     parsed = decode(Activity, activity_bytes(hb, DeviceKind.laptop))
     expected = Activity(
@@ -136,7 +143,7 @@ def test_activity_bytes_are_a_valid_activity_equal_to_the_model_one() -> None:
         seconds_asleep=10,
         power_source=hb.power_source,
         policy_version="p-3",
-        sleep_blockers=hb.sleep_blockers,
+        sleep_blockers=[SleepBlocker(process="Teams.exe", seconds=120)],
         input_minutes=[0, 3],
     )
     assert parsed == expected

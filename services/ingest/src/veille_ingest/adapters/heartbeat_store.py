@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import orjson
-from veille_contracts import Heartbeat
 
+from ..domain.heartbeat import AcceptedHeartbeat
 from ..domain.partitions import PREFIX, day_of, expired_partitions, partition_bounds, partition_name
 
 COLUMNS = (
@@ -71,7 +71,7 @@ _CONFLICTS = (
 _DDL_LOCK = int.from_bytes(hashlib.sha256(b"veille-ingest:partitions").digest()[:8], "big", signed=True)
 
 
-def _row(h: Heartbeat) -> tuple[object, ...]:
+def _row(h: AcceptedHeartbeat) -> tuple[object, ...]:
     blockers = (
         orjson.dumps([{"process": b.process, "seconds": b.seconds} for b in h.sleep_blockers]).decode()
         if h.sleep_blockers
@@ -103,7 +103,7 @@ class HeartbeatStore:
     def __init__(self) -> None:
         self._known: set[date] = set()
 
-    async def ensure_partitions(self, pool: asyncpg.Pool, heartbeats: Iterable[Heartbeat]) -> None:
+    async def ensure_partitions(self, pool: asyncpg.Pool, heartbeats: Iterable[AcceptedHeartbeat]) -> None:
         missing = {day_of(h.period_start) for h in heartbeats} - self._known
         if not missing:
             return
@@ -118,7 +118,9 @@ class HeartbeatStore:
                 )
         self._known |= missing
 
-    async def store(self, conn: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> set[tuple[str, int]]:
+    async def store(
+        self, conn: asyncpg.Connection, heartbeats: Sequence[AcceptedHeartbeat]
+    ) -> set[tuple[str, int]]:
         """Store heartbeats inside the caller's transaction (their partitions must exist).
 
         Returns the keys that were already stored with different values: the stored heartbeat is

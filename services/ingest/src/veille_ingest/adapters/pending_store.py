@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-from veille_contracts import Heartbeat
 from veille_runtime.ports import InboundRecord
+
+from ..domain.heartbeat import AcceptedHeartbeat
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ async def held_count(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM pending_heartbeats"))
 
 
-async def hold(conn: asyncpg.Connection, items: Sequence[tuple[InboundRecord, Heartbeat]]) -> None:
+async def hold(conn: asyncpg.Connection, items: Sequence[tuple[InboundRecord, AcceptedHeartbeat]]) -> None:
     await conn.execute(
         _HOLD,
         [h.device_id for _, h in items],

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from veille_contracts import DeviceKind, Heartbeat, activity_id
+from veille_contracts import DeviceKind, activity_id
+
+from .heartbeat import AcceptedHeartbeat
 
 
-def activity_document(heartbeat: Heartbeat, kind: DeviceKind | str) -> dict[str, Any]:
+def activity_document(heartbeat: AcceptedHeartbeat, kind: DeviceKind | str) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "activity_id": activity_id(heartbeat.device_id, heartbeat.seq),
@@ -32,5 +34,5 @@ def activity_document(heartbeat: Heartbeat, kind: DeviceKind | str) -> dict[str,
     }
 
 
-def activity_bytes(heartbeat: Heartbeat, kind: DeviceKind | str) -> bytes:
+def activity_bytes(heartbeat: AcceptedHeartbeat, kind: DeviceKind | str) -> bytes:
     return orjson.dumps(activity_document(heartbeat, kind), option=orjson.OPT_UTC_Z)

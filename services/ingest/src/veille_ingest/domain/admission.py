@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from veille_contracts import Heartbeat, RejectReason
+from veille_contracts import RejectReason
 
+from .heartbeat import AcceptedHeartbeat
 from .validation import Rejection
 
 R = TypeVar("R")  # whatever the caller tracks with each heartbeat (its Kafka record)
@@ -21,20 +22,22 @@ class Enrolment:
 
 @dataclass
 class Admission(Generic[R]):
-    accepted: list[tuple[R, Heartbeat, str]] = field(default_factory=list)  # (source, heartbeat, kind)
-    unknown: list[tuple[R, Heartbeat]] = field(default_factory=list)
+    accepted: list[tuple[R, AcceptedHeartbeat, str]] = field(
+        default_factory=list
+    )  # (source, heartbeat, kind)
+    unknown: list[tuple[R, AcceptedHeartbeat]] = field(default_factory=list)
     refused: list[tuple[R, Rejection]] = field(default_factory=list)
 
 
 def first_of_each_key(
-    items: Iterable[tuple[R, Heartbeat]], seen: set[tuple[str, int]] | None = None
-) -> list[tuple[R, Heartbeat]]:
+    items: Iterable[tuple[R, AcceptedHeartbeat]], seen: set[tuple[str, int]] | None = None
+) -> list[tuple[R, AcceptedHeartbeat]]:
     """One heartbeat per (device_id, seq): the first one seen wins, as in storage.
 
     `seen` carries the keys of earlier chunks of the same batch (it is updated in place).
     """
     seen = set() if seen is None else seen
-    unique: list[tuple[R, Heartbeat]] = []
+    unique: list[tuple[R, AcceptedHeartbeat]] = []
     for source, hb in items:
         key = (hb.device_id, hb.seq)
         if key not in seen:
@@ -43,7 +46,7 @@ def first_of_each_key(
     return unique
 
 
-def admit(items: Sequence[tuple[R, Heartbeat]], enrolled: Mapping[str, Enrolment]) -> Admission[R]:
+def admit(items: Sequence[tuple[R, AcceptedHeartbeat]], enrolled: Mapping[str, Enrolment]) -> Admission[R]:
     """Accept heartbeats of enrolled devices from their own tenant; set apart unknown devices."""
     result: Admission[R] = Admission()
     for source, hb in items:

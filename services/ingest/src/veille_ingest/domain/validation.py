@@ -9,6 +9,8 @@ import orjson
 from pydantic import ValidationError
 from veille_contracts import Heartbeat, Inventory, RejectReason, clock_skew_error, decode
 
+from .heartbeat import AcceptedHeartbeat, fast_accept, from_contract
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -44,18 +46,20 @@ def classify_validation_error(exc: ValidationError) -> Rejection:
 
 def parse_heartbeat(
     raw: bytes | None, reference: datetime, *, max_future: timedelta, max_past: timedelta
-) -> Heartbeat | Rejection:
+) -> AcceptedHeartbeat | Rejection:
     if raw is None:
         return Rejection(RejectReason.malformed_json, "empty message (tombstone)")
     if _NUL in raw and _holds_nul(raw):
         return Rejection(RejectReason.invalid_value, "a string holds a NUL character (\\u0000)")
-    try:
-        heartbeat = decode(Heartbeat, raw)
-    except ValidationError as exc:
-        rejection = classify_validation_error(exc)
-        if rejection.reason is RejectReason.invalid_value and _not_an_object(raw):
-            return Rejection(RejectReason.malformed_json, rejection.detail)
-        return rejection
+    heartbeat = fast_accept(raw)
+    if heartbeat is None:  # not plainly valid: the contract decides, and says why
+        try:
+            heartbeat = from_contract(decode(Heartbeat, raw))
+        except ValidationError as exc:
+            rejection = classify_validation_error(exc)
+            if rejection.reason is RejectReason.invalid_value and _not_an_object(raw):
+                return Rejection(RejectReason.malformed_json, rejection.detail)
+            return rejection
     skew = clock_skew_error(
         heartbeat.period_start, heartbeat.period_end, reference, max_future=max_future, max_past=max_past
     )

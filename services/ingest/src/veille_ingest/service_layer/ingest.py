@@ -36,6 +36,7 @@ from ..adapters.errors import is_refusal, is_transient
 from ..adapters.heartbeat_store import HeartbeatStore
 from ..domain.activity import activity_bytes
 from ..domain.admission import admit, first_of_each_key
+from ..domain.heartbeat import AcceptedHeartbeat, from_contract
 from ..domain.validation import Rejection, parse_heartbeat, parse_inventory
 from ..settings import IngestSettings, UnknownDeviceMode
 
@@ -169,13 +170,13 @@ class Ingest:
 
     async def _validate(
         self, records: Sequence[InboundRecord]
-    ) -> tuple[list[tuple[InboundRecord, Heartbeat]], list[tuple[InboundRecord, Rejection]]]:
+    ) -> tuple[list[tuple[InboundRecord, AcceptedHeartbeat]], list[tuple[InboundRecord, Rejection]]]:
         """Parse a chunk; yield to the event loop now and then so the write in flight progresses."""
         max_future = timedelta(seconds=self.settings.max_future_s)
         max_past = timedelta(seconds=self.settings.max_past_s)
         now = datetime.now(UTC)
         refused: list[tuple[InboundRecord, Rejection]] = []
-        valid: list[tuple[InboundRecord, Heartbeat]] = []
+        valid: list[tuple[InboundRecord, AcceptedHeartbeat]] = []
         for i, record in enumerate(records):
             if i % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
@@ -190,13 +191,13 @@ class Ingest:
 
     async def _heartbeats(
         self,
-        valid: list[tuple[InboundRecord, Heartbeat]],
+        valid: list[tuple[InboundRecord, AcceptedHeartbeat]],
         refused: list[tuple[InboundRecord, Rejection]],
         out: DiscardingPublisher,
     ) -> BatchOutcome:
         outcome = BatchOutcome()
         letters = list(refused)
-        held: list[tuple[InboundRecord, Heartbeat]] = []
+        held: list[tuple[InboundRecord, AcceptedHeartbeat]] = []
         async with self.pool.acquire() as conn:
             enrolled = await enrolments(conn, (hb.device_id for _, hb in valid)) if valid else {}
             admission = admit(valid, enrolled)
@@ -243,15 +244,16 @@ class Ingest:
 
     async def _write(
         self,
-        accepted: list[tuple[InboundRecord, Heartbeat, str]],
-        held: list[tuple[InboundRecord, Heartbeat]],
+        accepted: list[tuple[InboundRecord, AcceptedHeartbeat, str]],
+        held: list[tuple[InboundRecord, AcceptedHeartbeat]],
     ) -> list[tuple[InboundRecord, Rejection]]:
         """Store and hold in one transaction. A record the database refuses is isolated by bisection
         (halves in their own transactions) and returned as a dead letter; the rest is stored."""
         letters: list[tuple[InboundRecord, Rejection]] = []
 
         async def attempt(
-            acc: list[tuple[InboundRecord, Heartbeat, str]], hld: list[tuple[InboundRecord, Heartbeat]]
+            acc: list[tuple[InboundRecord, AcceptedHeartbeat, str]],
+            hld: list[tuple[InboundRecord, AcceptedHeartbeat]],
         ) -> None:
             if not acc and not hld:
                 return
@@ -337,11 +339,11 @@ class Ingest:
         if not items:
             return 0
         out = self.sweep_out
-        accepted: list[tuple[Heartbeat, str]] = []
+        accepted: list[tuple[AcceptedHeartbeat, str]] = []
         letters: list[tuple[InboundRecord, Rejection]] = []
         for item in items:
             try:
-                hb = decode(Heartbeat, item.record.value or b"")
+                hb = from_contract(decode(Heartbeat, item.record.value or b""))
             except ValueError as exc:  # validated when held; only a contract change could get here
                 letters.append((item.record, Rejection(RejectReason.invalid_value, str(exc))))
                 continue
