@@ -93,9 +93,8 @@ def period_problem(
     for process, seconds in blockers:
         if seconds > period + SECONDS_TOLERANCE:
             return f"sleep blocker {process!r} exceeds the period"
-    if input_minutes is not None:
-        minutes = int(period // 60)
-        if any(m >= minutes for m in input_minutes):
+    if input_minutes:
+        if max(input_minutes) >= period // 60:
             return "input_minutes has a minute outside the period"
         if len(set(input_minutes)) != len(input_minutes):
             return "input_minutes has duplicates"
