@@ -4,7 +4,7 @@ an agent manager relay that hands each device its own."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -125,3 +125,40 @@ async def test_relay_hands_each_device_its_own_directive_once_per_manager(isolat
     finally:
         await again.stop()
     assert again.stats.received == 1 and got["pc-a3"][-1] == "v3"
+
+
+async def test_a_record_the_broker_refuses_for_good_is_set_aside_and_the_others_go_on(
+    isolation: Isolation, tmp_path: Path
+) -> None:
+    """A PC whose clock runs hours ahead stamps its heartbeats in the future: Kafka (4.x:
+    log.message.timestamp.after.max.ms, one hour by default) refuses them for good. The agent must
+    not retry them forever, which would block every later heartbeat of that PC."""
+    bootstrap = isolation.infra.kafka_bootstrap
+    topic = isolation.topic(AGENT_HEARTBEATS)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    ahead_ms = now_ms + 3 * 3600 * 1000
+    spool = SqliteSpool(tmp_path / "spool.db")
+    async with AgentPublisher(bootstrap, spool, isolation.namespace) as publisher:
+        publisher.publish_records(
+            [
+                (topic, b"pc-a", b'{"n": 1}', now_ms),
+                (topic, b"pc-a", b'{"n": 2, "clock": "ahead"}', ahead_ms),
+                (topic, b"pc-a", b'{"n": 3}', now_ms),
+                (topic, b"pc-b", b"x" * (2 * 1024 * 1024), now_ms),  # over the broker's 1 MB
+                (topic, b"pc-b", b'{"n": 4}', now_ms),
+            ]
+        )
+        await publisher.flush(30)
+        assert publisher.pending() == 0
+        assert publisher.stats.set_aside == 2
+
+    records = await read_topic(bootstrap, topic, until=lambda r: len(r) >= 3)  # all acked: all there
+    assert sorted(r.value for r in records) == [b'{"n": 1}', b'{"n": 3}', b'{"n": 4}']
+    spool = SqliteSpool(tmp_path / "spool.db")  # the set-aside records survive the agent
+    aside = spool.set_aside_records()
+    assert [(r.key, r.timestamp_ms) for r, _ in aside] == [(b"pc-a", ahead_ms), (b"pc-b", now_ms)]
+    assert aside[0][0].value == b'{"n": 2, "clock": "ahead"}'
+    assert "InvalidTimestamp" in aside[0][1]
+    assert "MessageSizeTooLarge" in aside[1][1]
+    assert spool.size() == 0
+    spool.close()

@@ -7,6 +7,11 @@ chunk is retried with exponential backoff (the producer is rebuilt, so a broker 
 on the same address is found again) while new messages keep piling up in the spool. A duplicate
 after an unclear failure is harmless: consumers are idempotent on (device_id, seq).
 
+A record the broker refuses for good (stamped too far ahead of the broker's clock, too large) is
+no outage: retrying it would block every later message of the agent forever. It is resent alone to
+find it among its batch, then set aside in the spool with the broker's reason (`set_aside_records`)
+and logged, and the messages after it go on.
+
 Wire rules every message follows: key = device_id (UTF-8), value = the contract's JSON, record
 timestamp = the message's event time (heartbeat period_end, inventory observed_at), so a fleet on
 a simulated clock passes ingest's clock-skew check exactly as a real one does.
@@ -20,8 +25,15 @@ import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidTimestampError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from aiokafka.partitioner import DefaultPartitioner
 from veille_contracts import Heartbeat, Inventory
 from veille_contracts.topics import AGENT_HEARTBEATS, AGENT_INVENTORY
@@ -31,6 +43,15 @@ from .spool import MemorySpool, Outgoing, Spool, SpooledRecord
 log = logging.getLogger(__name__)
 
 AgentMessage = Heartbeat | Inventory
+# The broker's answers that concern the record itself: sending it again can never succeed.
+REFUSALS = (InvalidTimestampError, CorruptRecordException, MessageSizeTooLargeError, RecordTooLargeError)
+_HINTS: dict[type, str] = {
+    InvalidTimestampError: (
+        "the record's timestamp (the message's event time) is too far from the broker's clock "
+        "(log.message.timestamp.after.max.ms / before.max.ms): is this PC's clock wrong?"
+    ),
+    MessageSizeTooLargeError: "the record is larger than the broker's message.max.bytes",
+}
 
 
 def event_time_ms(message: AgentMessage) -> int:
@@ -55,6 +76,7 @@ class PublisherStats:
     spooled: int = 0  # records written to the spool
     send_failures: int = 0  # chunks that failed and were retried
     reconnects: int = 0
+    set_aside: int = 0  # records the broker refused for good, kept aside in the spool
 
 
 @dataclass
@@ -174,14 +196,20 @@ class AgentPublisher:
                 self._drained.set()
 
     async def _deliver(self, chunk: list[SpooledRecord]) -> None:
-        """Send one chunk until every record of it is acked, retrying with backoff."""
+        """Send one chunk until every record of it is acked or set aside, retrying with backoff."""
         while True:
             try:
                 producer = await self._ensure_producer()
-                futures = await self._send_chunk(producer, chunk)
-                await asyncio.gather(*futures)
+                sent = await self._send_chunk(producer, chunk)
+                outcomes = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException) and not isinstance(outcome, REFUSALS):
+                        raise outcome
                 self.backoff.reset()
                 self.last_error = None
+                for (records, _), outcome in zip(sent, outcomes, strict=True):
+                    if isinstance(outcome, REFUSALS):
+                        await self._isolate(records, outcome)
                 return
             except asyncio.CancelledError:
                 raise
@@ -198,24 +226,47 @@ class AgentPublisher:
                 await self._close_producer()
                 await asyncio.sleep(delay)
 
+    async def _isolate(self, records: list[SpooledRecord], refusal: BaseException) -> None:
+        """The broker refused a batch for good: the records that were not at fault are delivered,
+        alone, and the one (or ones) it refuses again are set aside."""
+        if len(records) == 1:
+            self._set_aside(records[0], f"{type(refusal).__name__}: {refusal}", type(refusal))
+            return
+        for record in records:
+            await self._deliver([record])
+
+    def _set_aside(self, record: SpooledRecord, reason: str, kind: type) -> None:
+        self.spool.set_aside(record, reason)
+        self.stats.set_aside += 1
+        log.error(
+            "broker refused a record for good, set aside in the spool (%s); topic %s, key %s. %s",
+            reason,
+            record.topic,
+            record.key.decode(errors="replace"),
+            _HINTS.get(kind, ""),
+        )
+
     async def _send_chunk(
         self, producer: AIOKafkaProducer, chunk: list[SpooledRecord]
-    ) -> list[asyncio.Future[object]]:
+    ) -> list[tuple[list[SpooledRecord], asyncio.Future[object]]]:
+        """Send a chunk as one batch per partition; (the records of each batch, its future)."""
         by_partition: dict[tuple[str, int], list[SpooledRecord]] = {}
         for record in chunk:
             partition = await self._partition(producer, record.topic, record.key)
             by_partition.setdefault((record.topic, partition), []).append(record)
-        futures: list[asyncio.Future[object]] = []
+        sent: list[tuple[list[SpooledRecord], asyncio.Future[object]]] = []
         for (topic, partition), records in by_partition.items():
             batch = producer.create_batch()
+            in_batch: list[SpooledRecord] = []
             for record in records:
-                if batch.append(key=record.key, value=record.value, timestamp=record.timestamp_ms) is None:
-                    futures.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
-                    batch.append(key=record.key, value=record.value, timestamp=record.timestamp_ms)
-            if batch.record_count():
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
-        return futures
+                if not _append(batch, record):  # full: send it, start the next one
+                    sent.append((in_batch, await producer.send_batch(batch, topic, partition=partition)))
+                    batch, in_batch = producer.create_batch(), []
+                    _append(batch, record)  # an empty batch takes any record (the broker judges its size)
+                in_batch.append(record)
+            if in_batch:
+                sent.append((in_batch, await producer.send_batch(batch, topic, partition=partition)))
+        return sent
 
     async def _partition(self, producer: AIOKafkaProducer, topic: str, key: bytes) -> int:
         """The partition Kafka's default partitioner (murmur2 of the key, as in Java) gives the key."""
@@ -254,3 +305,8 @@ class AgentPublisher:
         if producer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(producer.stop(), timeout=5)
+
+
+def _append(batch: Any, record: SpooledRecord) -> bool:
+    """Add a record to a producer batch; False when the batch has no room for it."""
+    return batch.append(key=record.key, value=record.value, timestamp=record.timestamp_ms) is not None

@@ -4,7 +4,9 @@ A `SqliteSpool` is one SQLite file per agent (or per simulated fleet): an append
 records whose row id is the spool offset, and the acked offset below which everything was
 delivered. Appends and the per-device heartbeat sequence live in the same transaction, so after a
 crash (or a broker outage of any length) the agent resends exactly what was not acked and never
-reuses a seq. `MemorySpool` has the same interface without the disk (benchmarks, short-lived tools).
+reuses a seq. A record the broker refuses for good is copied to a `set_aside` table with the
+broker's reason before its offset is acked, so nothing the agent produced is lost without a trace.
+`MemorySpool` has the same interface without the disk (benchmarks, short-lived tools).
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ class Spool(Protocol):
     def next_seq(self, device_id: str, count: int = 1) -> int:
         """Reserve `count` heartbeat seqs for a device; returns the first."""
 
+    def set_aside(self, record: SpooledRecord, reason: str) -> None:
+        """Keep a record the broker refuses for good, with why, out of the way of the others."""
+
+    def set_aside_records(self) -> list[tuple[SpooledRecord, str]]:
+        """The records set aside, oldest first, with their reasons (for the operator)."""
+
     def close(self) -> None: ...
 
 
@@ -70,6 +78,11 @@ class SqliteSpool:
             );
             CREATE TABLE IF NOT EXISTS acked (id INTEGER PRIMARY KEY CHECK (id = 0), upto INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS seqs (device_id TEXT PRIMARY KEY, next_seq INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS set_aside (
+                offset INTEGER PRIMARY KEY, topic TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
+                ts_ms INTEGER NOT NULL, reason TEXT NOT NULL,
+                set_aside_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+            );
             INSERT OR IGNORE INTO acked VALUES (0, 0);
             """
         )
@@ -128,6 +141,21 @@ class SqliteSpool:
             cur.execute("COMMIT")
             return first
 
+    def set_aside(self, record: SpooledRecord, reason: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO set_aside (offset, topic, key, value, ts_ms, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (record.offset, record.topic, record.key, record.value, record.timestamp_ms, reason),
+            )
+
+    def set_aside_records(self) -> list[tuple[SpooledRecord, str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT offset, topic, key, value, ts_ms, reason FROM set_aside ORDER BY offset"
+            ).fetchall()
+        return [(SpooledRecord(int(o), t, bytes(k), bytes(v), int(ts)), r) for o, t, k, v, ts, r in rows]
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -140,6 +168,7 @@ class MemorySpool:
         self._records: deque[SpooledRecord] = deque()
         self._last = 0
         self._seqs: dict[str, int] = {}
+        self._set_aside: dict[int, tuple[SpooledRecord, str]] = {}
 
     def append(self, records: Sequence[Outgoing]) -> int:
         for topic, key, value, ts in records:
@@ -170,6 +199,12 @@ class MemorySpool:
         first = self._seqs.get(device_id, 0)
         self._seqs[device_id] = first + count
         return first
+
+    def set_aside(self, record: SpooledRecord, reason: str) -> None:
+        self._set_aside[record.offset] = (record, reason)
+
+    def set_aside_records(self) -> list[tuple[SpooledRecord, str]]:
+        return [self._set_aside[offset] for offset in sorted(self._set_aside)]
 
     def close(self) -> None:
         pass
