@@ -106,23 +106,7 @@ ODD_STAMPS = [
     "9999-12-31T23:59:59+14:00",
     "",
 ]
-FIELDS = [
-    "schema_version",
-    "tenant_id",
-    "device_id",
-    "seq",
-    "period_start",
-    "period_end",
-    "seconds_on",
-    "seconds_active",
-    "seconds_asleep",
-    "last_input_at",
-    "power_source",
-    "battery_percent",
-    "policy_version",
-    "sleep_blockers",
-    "input_minutes",
-]
+FIELDS = list(Heartbeat.model_fields)
 hostile_values = st.one_of(
     st.sampled_from(
         [
