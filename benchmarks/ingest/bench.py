@@ -11,7 +11,11 @@ device, stamped in event time), three consumers of it:
       measured from the consumer group's committed offsets (a commit follows the database commit
       and the broker's acknowledgement of the activity), so it is end to end;
   (c) naive: a one-message FastStream subscriber that validates, looks up the device and runs one
-      INSERT per heartbeat, then publishes its activity with FastStream.
+      INSERT per heartbeat, then publishes its activity with FastStream;
+  (d) each step ingest cannot skip, alone, measured first: validating, PostgreSQL storing (COPY +
+      upsert), the broker taking the activity events.
+`--bad-percent P` makes P % of the heartbeats bad (dead letters) and measures (a) and (b) only:
+how fast ingest goes through bad input.
 Starts a private local stack (Kafka + PostgreSQL) unless VEILLE_KAFKA_BOOTSTRAP and
 VEILLE_DATABASE_URL are set. Kafka, PostgreSQL and the consumers share this machine's cores.
 """
@@ -100,6 +104,19 @@ def fleet_heartbeats(fleet: Fleet, n: int, period_min: int) -> object:
             if produced >= n:
                 return
         day += 1
+
+
+def spoiled(items: Any, percent: int) -> Any:
+    """`percent` % of the messages, spread evenly, made bad in turn: cut JSON (malformed_json),
+    schema_version 9 (unknown_schema), an unknown field (invalid_value)."""
+    for i, (key, value, ts) in enumerate(items):
+        if (i * 37) % 100 < percent:
+            value = (
+                value[: len(value) // 2],
+                value.replace(b'"schema_version":1', b'"schema_version":9'),
+                value[:-1] + b',"extra":1}',
+            )[i % 3]
+        yield key, value, ts
 
 
 async def committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
@@ -320,9 +337,8 @@ async def prepare(
         platform.stop()
 
     t = time.perf_counter()
-    sent = await produce_stream(
-        kafka, heartbeats_topic, fleet_heartbeats(fleet, n, args.period), args.partitions
-    )
+    items = spoiled(fleet_heartbeats(fleet, n, args.period), args.bad_percent)
+    sent = await produce_stream(kafka, heartbeats_topic, items, args.partitions)
     log(f"preloaded {sent:,} heartbeats on {args.partitions} partitions in {time.perf_counter() - t:.1f} s")
     return env, schema, heartbeats_topic, tag
 
@@ -362,7 +378,7 @@ async def measure_parts(
                 async with conn.transaction():
                     await store.store(conn, accepted[start : start + chunk])
             storing = len(accepted) / (time.perf_counter() - began)
-            store_cpu = (time.process_time() - cpu) / len(accepted) * 1e6
+            store_cpu = (time.process_time() - cpu) / max(len(accepted), 1) * 1e6
             # Leave PostgreSQL as the other measures found it: no table to vacuum, no dirty pages.
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
             await conn.execute("CHECKPOINT")
@@ -413,11 +429,12 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
     chunk = int(
         env.get("VEILLE_WRITE_CHUNK_RECORDS", IngestSettings.model_fields["write_chunk_records"].default)
     )
-    n_parts = min(n, args.parts_heartbeats)
-    log(f"(d) each step alone on {n_parts:,} heartbeats ...")
-    validating, storing, publishing, store_cpu = await measure_parts(
-        kafka, dsn, heartbeats_topic, n_parts, chunk, args.partitions
-    )
+    # The steps alone are measured on good heartbeats only.
+    n_parts = 0 if args.bad_percent else min(n, args.parts_heartbeats)
+    parts: tuple[float, float, float, float] | None = None
+    if n_parts:
+        log(f"(d) each step alone on {n_parts:,} heartbeats ...")
+        parts = await measure_parts(kafka, dsn, heartbeats_topic, n_parts, chunk, args.partitions)
     load_before = os.getloadavg()
     log("(a) raw aiokafka consumer ...")
     raw = await measure_raw(kafka, heartbeats_topic, n, batch)
@@ -445,17 +462,19 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
             f"{activity2:,}; largest peak RSS {rss2:.0f} MB; {cpu2:.1f} CPU s in all ingest processes"
         )
 
-    log(f"(c) naive ingest on {n_naive:,} heartbeats ...")
-    naive = await measure_naive(
-        kafka,
-        dsn,
-        schema,
-        heartbeats_topic,
-        FLEET_ACTIVITY.qualified(f"naive{tag}"),
-        n_naive,
-        args.timeout * 4,
-    )
-    log(f"(c) {naive:,.0f} heartbeats/s")
+    naive: float | None = None
+    if not args.bad_percent:  # the naive ingest stores good heartbeats only: no bad-input run
+        log(f"(c) naive ingest on {n_naive:,} heartbeats ...")
+        naive = await measure_naive(
+            kafka,
+            dsn,
+            schema,
+            heartbeats_topic,
+            FLEET_ACTIVITY.qualified(f"naive{tag}"),
+            n_naive,
+            args.timeout * 4,
+        )
+        log(f"(c) {naive:,.0f} heartbeats/s")
     load_after = os.getloadavg()
 
     print()
@@ -473,13 +492,26 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
         f"(target >= 20,000; a million PCs at 1/min = 16,700)"
     )
     naive_note = "" if n_naive == n else f"   (measured on {n_naive:,} heartbeats, not {n:,})"
-    print(f"  (c) naive one-message + INSERT       {naive:>10,.0f} heartbeats/s{naive_note}")
+    if naive is not None:
+        print(f"  (c) naive one-message + INSERT       {naive:>10,.0f} heartbeats/s{naive_note}")
     if scaled is not None:
         print(
             f"  (b) with {args.processes} ingest processes          {scaled[0]:>10,.0f} heartbeats/s   "
             f"(same group, its own preloaded namespace; load average {scaled[5]:.2f} at its start; "
             f"largest peak RSS {scaled[1]:.0f} MB; stored {scaled[3]:,}, activity {scaled[4]:,})"
         )
+    print(f"  (b)/(a) = {rate / raw:.2f}   (target >= 0.5)")
+    if parts is not None:
+        print_parts(parts, n_parts, raw)
+    if naive is not None:
+        print(f"  (b)/(c) = {rate / naive:.1f}   (target >= 10)")
+    print(f"  ingest peak RSS = {rss_mb:.0f} MB   (target <= 300 MB)")
+    bad = sum(1 for i in range(n) if (i * 37) % 100 < args.bad_percent)
+    print(f"  stored {stored:,} of {n:,} ({bad:,} bad on purpose); activity events {activity:,}")
+
+
+def print_parts(parts: tuple[float, float, float, float], n_parts: int, raw: float) -> None:
+    validating, storing, publishing, store_cpu = parts
     print(f"  (d) each step alone on {n_parts:,} heartbeats prepared beforehand, measured first (fresh DB):")
     print(f"      validating (fast path, one process)  {validating:>10,.0f} heartbeats/s")
     print(
@@ -487,7 +519,6 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
         f"({store_cpu:.1f} µs client CPU each: the rest is the server)"
     )
     print(f"      the broker taking activity events    {publishing:>10,.0f} events/s")
-    print(f"  (b)/(a) = {rate / raw:.2f}   (target >= 0.5)")
     half = raw / 2
     beyond = [
         f"{what} ({alone:,.0f}/s)"
@@ -499,9 +530,6 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
             f"      0.5 x (a) = {half:,.0f}/s is more than " + " and than ".join(beyond) + ": out of reach "
             "here for an ingest that validates and stores every heartbeat"
         )
-    print(f"  (b)/(c) = {rate / naive:.1f}   (target >= 10)")
-    print(f"  ingest peak RSS = {rss_mb:.0f} MB   (target <= 300 MB)")
-    print(f"  stored {stored:,} of {n:,}; activity events {activity:,}")
 
 
 def main() -> None:
@@ -529,6 +557,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--parts-heartbeats", type=int, default=200_000, help="N of the each-step-alone measures (d)"
+    )
+    parser.add_argument(
+        "--bad-percent", type=int, default=0, help="this % of the heartbeats is bad (dead letters), 0-100"
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900)
