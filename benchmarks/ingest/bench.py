@@ -42,7 +42,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from veille_agent.simulator import Fleet, FleetSimulator
 from veille_cli.platform import Platform
 from veille_contracts import Heartbeat, activity_id
-from veille_contracts.topics import AGENT_HEARTBEATS, AGENT_INVENTORY, FLEET_ACTIVITY
+from veille_contracts.topics import AGENT_DLQ, AGENT_HEARTBEATS, AGENT_INVENTORY, FLEET_ACTIVITY
 from veille_ingest.adapters.heartbeat_store import HeartbeatStore
 from veille_ingest.adapters.kafka_publisher import KafkaOutput, partition_for
 from veille_ingest.domain.activity import activity_bytes
@@ -507,7 +507,11 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
         print(f"  (b)/(c) = {rate / naive:.1f}   (target >= 10)")
     print(f"  ingest peak RSS = {rss_mb:.0f} MB   (target <= 300 MB)")
     bad = sum(1 for i in range(n) if (i * 37) % 100 < args.bad_percent)
-    print(f"  stored {stored:,} of {n:,} ({bad:,} bad on purpose); activity events {activity:,}")
+    letters = await end_offsets(kafka, AGENT_DLQ.qualified(namespace))
+    print(
+        f"  stored {stored:,} of {n:,} ({bad:,} bad on purpose); activity events {activity:,}; "
+        f"dead letters {letters:,}"
+    )
 
 
 def print_parts(parts: tuple[float, float, float, float], n_parts: int, raw: float) -> None:
