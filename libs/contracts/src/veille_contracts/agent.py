@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -65,38 +65,57 @@ class Inventory(Contract):
     )
 
 
-def period_problem(
-    period_start: datetime,
-    period_end: datetime,
-    *,
-    seconds_on: float,
-    seconds_active: float,
-    seconds_asleep: float,
-    last_input_at: datetime | None,
-    blockers: Sequence[tuple[str, float]],
-    input_minutes: Sequence[int] | None,
-) -> str | None:
+class BlockerFigures(Protocol):
+    @property
+    def process(self) -> str: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+class HeartbeatFigures(Protocol):
+    """What the heartbeat's cross-field rule reads: a `Heartbeat`, or a faster decoder's equivalent."""
+
+    @property
+    def period_start(self) -> datetime: ...
+    @property
+    def period_end(self) -> datetime: ...
+    @property
+    def seconds_on(self) -> float: ...
+    @property
+    def seconds_active(self) -> float: ...
+    @property
+    def seconds_asleep(self) -> float: ...
+    @property
+    def last_input_at(self) -> datetime | None: ...
+    @property
+    def sleep_blockers(self) -> Sequence[BlockerFigures]: ...
+    @property
+    def input_minutes(self) -> Sequence[int] | None: ...
+
+
+def period_problem(hb: HeartbeatFigures) -> str | None:
     """What makes a heartbeat's figures inconsistent with its period, or None.
 
     The heartbeat's cross-field rule, as a plain function so that a faster decoder of the same
     contract (ingest's) applies the very same rule.
     """
-    period = (period_end - period_start).total_seconds()
+    period = (hb.period_end - hb.period_start).total_seconds()
     if not PERIOD_MIN_SECONDS <= period <= PERIOD_MAX_SECONDS:
         return f"period must last {PERIOD_MIN_SECONDS}-{PERIOD_MAX_SECONDS} s, got {period:g} s"
-    if seconds_active > seconds_on + SECONDS_TOLERANCE:
+    if hb.seconds_active > hb.seconds_on + SECONDS_TOLERANCE:
         return "seconds_active exceeds seconds_on"
-    if seconds_on + seconds_asleep > period + SECONDS_TOLERANCE:
+    if hb.seconds_on + hb.seconds_asleep > period + SECONDS_TOLERANCE:
         return "seconds_on + seconds_asleep exceeds the period"
-    if last_input_at is not None and last_input_at > period_end:
+    if hb.last_input_at is not None and hb.last_input_at > hb.period_end:
         return "last_input_at is after period_end"
-    for process, seconds in blockers:
-        if seconds > period + SECONDS_TOLERANCE:
-            return f"sleep blocker {process!r} exceeds the period"
-    if input_minutes:
-        if max(input_minutes) >= period // 60:
+    for blocker in hb.sleep_blockers:
+        if blocker.seconds > period + SECONDS_TOLERANCE:
+            return f"sleep blocker {blocker.process!r} exceeds the period"
+    minutes = hb.input_minutes
+    if minutes:
+        if max(minutes) >= period // 60:
             return "input_minutes has a minute outside the period"
-        if len(set(input_minutes)) != len(input_minutes):
+        if len(set(minutes)) != len(minutes):
             return "input_minutes has duplicates"
     return None
 
@@ -147,16 +166,7 @@ class Heartbeat(Contract):
 
     @model_validator(mode="after")
     def _consistent_period(self) -> Heartbeat:
-        problem = period_problem(
-            self.period_start,
-            self.period_end,
-            seconds_on=self.seconds_on,
-            seconds_active=self.seconds_active,
-            seconds_asleep=self.seconds_asleep,
-            last_input_at=self.last_input_at,
-            blockers=[(b.process, b.seconds) for b in self.sleep_blockers],
-            input_minutes=self.input_minutes,
-        )
+        problem = period_problem(self)
         if problem is not None:
             raise ValueError(problem)
         return self

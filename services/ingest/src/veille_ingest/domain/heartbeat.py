@@ -78,17 +78,7 @@ def fast_accept(raw: bytes) -> AcceptedHeartbeat | None:
             period_end=hb.period_end.astimezone(UTC),
             last_input_at=None if last_input is None else last_input.astimezone(UTC),
         )
-    blockers = hb.sleep_blockers
-    problem = period_problem(
-        hb.period_start,
-        hb.period_end,
-        seconds_on=hb.seconds_on,
-        seconds_active=hb.seconds_active,
-        seconds_asleep=hb.seconds_asleep,
-        last_input_at=hb.last_input_at,
-        blockers=[(b.process, b.seconds) for b in blockers] if blockers else (),
-        input_minutes=hb.input_minutes,
-    )
+    problem = period_problem(hb)
     return hb if problem is None else None
 
 
