@@ -186,3 +186,25 @@ async def test_every_field_is_stored_as_sent(isolation: Isolation) -> None:
         blockers = orjson.loads(row["sleep_blockers"]) if row["sleep_blockers"] is not None else []
         assert blockers == [{"process": b.process, "seconds": b.seconds} for b in hb.sleep_blockers]
         assert row["input_minutes"] == hb.input_minutes
+
+
+async def test_a_devices_activity_keeps_its_order_while_chunk_writes_overlap(isolation: Isolation) -> None:
+    """Chunks of a batch are written concurrently (`writes_in_flight`); their events must still
+    leave in chunk order, so each device's activity is on its partition in seq order."""
+    settings = isolation.settings(IngestSettings, write_chunk_records=25, writes_in_flight=3)
+    bootstrap, db = isolation.infra.kafka_bootstrap, isolation.infra.database_url
+    schema = f"ingest{isolation.schema_suffix}"
+    devices = [f"pc-order-{i}" for i in range(4)]
+    beats = [heartbeat(device, seq) for seq in range(250) for device in devices]
+    async with serve(create_app(settings)):  # type: ignore[arg-type]
+        await produce(bootstrap, isolation.topic(AGENT_INVENTORY), [record(inventory(d)) for d in devices])
+        assert await wait_count(db, f"SELECT count(*) FROM {schema}.devices", 4) == 4
+        await produce(bootstrap, isolation.topic(AGENT_HEARTBEATS), [record(b) for b in beats])
+        assert await wait_count(db, f"SELECT count(*) FROM {schema}.heartbeats", 1000) == 1000
+        activity = await read_topic(
+            bootstrap, isolation.topic(FLEET_ACTIVITY), until=lambda r: len(r) >= 1000
+        )
+    assert len(activity) == 1000
+    for device in devices:
+        mine = sorted((r for r in activity if r.key == device.encode()), key=lambda r: r.offset)
+        assert [decode(Activity, r.value).seq for r in mine] == list(range(250))

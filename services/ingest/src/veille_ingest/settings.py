@@ -20,6 +20,12 @@ class IngestSettings(ServiceSettings):
         ge=1,
         description="Heartbeats per write (one transaction); a chunk is written while the next is validated.",
     )
+    writes_in_flight: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Chunk writes of a batch that may run at once (each its own transaction and publisher).",
+    )
     batch_timeout_ms: int = Field(default=200, ge=1, description="Longest wait for a batch to fill.")
     max_future_s: int = Field(default=300, ge=0, description="Tolerated clock skew into the future.")
     max_past_s: int = Field(default=14 * 24 * 3600, ge=0, description="Oldest period accepted.")

@@ -106,7 +106,11 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
         gc.set_threshold(100_000, 50, 100)
         await output.start()
         ingest = holder["ingest"] = Ingest(
-            rt.pool, settings, output.publisher(), output.publisher(), output.publisher()
+            rt.pool,
+            settings,
+            [output.publisher() for _ in range(settings.writes_in_flight)],
+            output.publisher(),
+            output.publisher(),
         )
         tasks.append(
             asyncio.create_task(_every(settings.sweep_interval_s, ingest.sweep, ingest.held_waiting))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -83,7 +84,9 @@ class BatchOutcome:
 class Ingest:
     pool: asyncpg.Pool
     settings: IngestSettings
-    heartbeat_out: DiscardingPublisher
+    # One publisher per heartbeat write that may be in flight (`writes_in_flight`): a failed write
+    # discards what its own publisher holds, never another write's events.
+    heartbeat_outs: Sequence[DiscardingPublisher]
     inventory_out: DiscardingPublisher
     sweep_out: DiscardingPublisher
     store: HeartbeatStore = field(default_factory=HeartbeatStore)
@@ -139,33 +142,39 @@ class Ingest:
     async def heartbeat_batch(self, records: Sequence[InboundRecord]) -> BatchOutcome:
         """Validate, store and announce a batch, in chunks whose writes overlap the next validation.
 
-        Chunk i is written (its own transaction, its events published and flushed) in a task while
-        chunk i + 1 is validated, so the database and the broker work while Python validates. At
-        most one write is in flight, and this returns only when every chunk is written and flushed:
-        the caller commits offsets after that, never past unwritten data. A chunk that fails after
-        its retries fails the batch (redelivered whole; what earlier chunks stored is idempotent).
+        Each chunk is written (its own transaction, its events published and flushed) in a task
+        while the next chunks are validated, so the database and the broker work while Python
+        validates; up to `len(heartbeat_outs)` writes are in flight, each with its own publisher.
+        Their transactions overlap, but a chunk publishes its events only once the chunk before it
+        is done, so a device's events keep their order on the topic. This returns only when every
+        chunk is written and flushed: the caller commits offsets after that, never past unwritten
+        data. A chunk that fails after its retries fails the batch (redelivered whole; what other
+        chunks stored is idempotent).
         """
         chunk = self.settings.write_chunk_records
+        outs = self.heartbeat_outs
         seen: set[tuple[str, int]] = set()
         outcome = BatchOutcome()
-        out = self.heartbeat_out
-        in_flight: asyncio.Task[BatchOutcome] | None = None
+        in_flight: deque[asyncio.Task[BatchOutcome]] = deque()
         try:
-            for start in range(0, len(records), chunk):
+            for number, start in enumerate(range(0, len(records), chunk)):
                 valid, refused = await self._validate(records[start : start + chunk])
                 unique = first_of_each_key(valid, seen)
-                if in_flight is not None:
-                    outcome.add(await in_flight)
-                in_flight = asyncio.create_task(
-                    self._with_retries("heartbeats", out, partial(self._heartbeats, unique, refused, out))
-                )
-            if in_flight is not None:
-                outcome.add(await in_flight)
-                in_flight = None
+                if len(in_flight) == len(outs):  # the oldest write frees its publisher
+                    outcome.add(await in_flight.popleft())
+                out = outs[number % len(outs)]
+                previous = in_flight[-1] if in_flight else None
+                write = partial(self._heartbeats, unique, refused, out, previous)
+                in_flight.append(asyncio.create_task(self._with_retries("heartbeats", out, write)))
+            while in_flight:
+                outcome.add(await in_flight.popleft())
         finally:
-            if in_flight is not None and not in_flight.done():
-                in_flight.cancel()
-                await asyncio.gather(in_flight, return_exceptions=True)
+            if in_flight:  # a write failed: stop the others, forget what they did not flush
+                for task in in_flight:
+                    task.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                for out in outs:
+                    out.discard()
         return outcome
 
     async def _validate(
@@ -194,6 +203,7 @@ class Ingest:
         valid: list[tuple[InboundRecord, AcceptedHeartbeat]],
         refused: list[tuple[InboundRecord, Rejection]],
         out: DiscardingPublisher,
+        after: asyncio.Task[BatchOutcome] | None = None,
     ) -> BatchOutcome:
         outcome = BatchOutcome()
         letters = list(refused)
@@ -226,6 +236,8 @@ class Ingest:
         await self.store.ensure_partitions(self.pool, (hb for _, hb, _ in accepted))
         db_letters = await self._write(accepted, held)
         letters.extend(db_letters)
+        if after is not None:  # events leave in chunk order (whether that chunk succeeded or not)
+            await asyncio.wait([after])
         for record, rejection in letters:
             await self._reject(out, record, rejection)
         refused_ids = {id(record) for record, _ in db_letters}
