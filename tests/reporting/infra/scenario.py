@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from support.fleet import device_record
+from support.isolation import Isolation
+from support.kafka import produce
 from veille_contracts import Activity, ApiToken, DeviceKind, DeviceRecord, TokenRole
 from veille_contracts.agent import SleepBlocker
 from veille_contracts.policy import Directive, DirectiveMode, Policy, PowerTimeouts, WorkingSchedule
 from veille_contracts.projects import ProjectSummary, ProjectType, Scope, Stage, StageChange, StageChangeKind
+from veille_contracts.topics import FLEET_DEVICES, POLICY_DIRECTIVES, PROJECT_STAGES
 from veille_runtime.auth import hash_token, token_id_of
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)  # a Sunday
@@ -146,3 +149,21 @@ def token_record(token: str, role: TokenRole, tenant: str | None) -> tuple[bytes
 
 def rec(key: str, message: object) -> tuple[bytes, bytes]:
     return key.encode(), message.to_json_bytes()  # type: ignore[attr-defined]
+
+
+async def publish_project(isolation: Isolation) -> ProjectSummary:
+    """Registry (pc-s, pc-c), the project's stage events and their directives (pc-s saver, pc-c
+    control) on the test's topics; the activity is each test's own."""
+    bootstrap = isolation.infra.kafka_bootstrap
+    p = summary()
+    await produce(bootstrap, isolation.topic(FLEET_DEVICES), [rec(d, device(d)) for d in ("pc-s", "pc-c")])
+    await produce(bootstrap, isolation.topic(PROJECT_STAGES), [rec(p.project_id, e) for e in stage_events(p)])
+    await produce(
+        bootstrap,
+        isolation.topic(POLICY_DIRECTIVES),
+        [
+            rec("pc-s", directive("pc-s", p.project_id, True)),
+            rec("pc-c", directive("pc-c", p.project_id, False)),
+        ],
+    )
+    return p

@@ -26,6 +26,7 @@ from support.kafka import produce
 from support.services import serve
 from typer.testing import CliRunner
 from veille_cli.main import app as cli
+from veille_cli.report import CHROMIUM_FLAGS
 from veille_contracts import TokenRole
 from veille_contracts.topics import (
     AUTH_TOKENS,
@@ -99,14 +100,7 @@ def chromium(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
                 "/usr/bin/chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_FLAGS,  # the CLI's own (its PDF-only flag changes nothing here)
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=15000",
                 *args,

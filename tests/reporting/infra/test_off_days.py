@@ -21,11 +21,11 @@ from typing import Any
 
 import httpx
 import pytest
-from reporting.infra.scenario import device, directive, hourly_activity, rec, stage_events, summary
+from reporting.infra.scenario import hourly_activity, publish_project, rec
 from support.isolation import Isolation
 from support.kafka import produce
 from support.services import serve
-from veille_contracts.topics import FLEET_ACTIVITY, FLEET_DEVICES, POLICY_DIRECTIVES, PROJECT_STAGES
+from veille_contracts.topics import FLEET_ACTIVITY
 from veille_reporting.entrypoints.app import create_app
 from veille_reporting.settings import ReportingSettings
 
@@ -37,17 +37,7 @@ OFF_DAY_KWH = 2 * 24 / 1000
 
 async def publish(isolation: Isolation) -> None:
     bootstrap = isolation.infra.kafka_bootstrap
-    p = summary()
-    await produce(bootstrap, isolation.topic(FLEET_DEVICES), [rec(d, device(d)) for d in ("pc-s", "pc-c")])
-    await produce(bootstrap, isolation.topic(PROJECT_STAGES), [rec(p.project_id, e) for e in stage_events(p)])
-    await produce(
-        bootstrap,
-        isolation.topic(POLICY_DIRECTIVES),
-        [
-            rec("pc-s", directive("pc-s", p.project_id, True)),
-            rec("pc-c", directive("pc-c", p.project_id, False)),
-        ],
-    )
+    await publish_project(isolation)
     saver_pc = [a for a in hourly_activity("pc-s", saver=True) if a.period_start.date() not in OFF_DAYS]
     acts = saver_pc + hourly_activity("pc-c", saver=False)
     # Small batches, in event-time order: the aggregates are built day after day, as in production.
