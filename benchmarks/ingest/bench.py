@@ -106,11 +106,16 @@ def fleet_heartbeats(fleet: Fleet, n: int, period_min: int) -> object:
         day += 1
 
 
+def is_spoiled(i: int, percent: int) -> bool:
+    """Whether the i-th message is one of the `percent` % made bad (spread evenly)."""
+    return (i * 37) % 100 < percent
+
+
 def spoiled(items: Any, percent: int) -> Any:
-    """`percent` % of the messages, spread evenly, made bad in turn: cut JSON (malformed_json),
-    schema_version 9 (unknown_schema), an unknown field (invalid_value)."""
+    """`percent` % of the messages made bad in turn: cut JSON (malformed_json), schema_version 9
+    (unknown_schema), an unknown field (invalid_value)."""
     for i, (key, value, ts) in enumerate(items):
-        if (i * 37) % 100 < percent:
+        if is_spoiled(i, percent):
             value = (
                 value[: len(value) // 2],
                 value.replace(b'"schema_version":1', b'"schema_version":9'),
@@ -157,6 +162,8 @@ async def measure_raw(bootstrap: str, topic: str, n: int, batch: int) -> float:
             if started is None and size:
                 started, first = time.perf_counter(), size
             count += size
+        if count == first:
+            raise SystemExit(f"(a) read all {n:,} records in its first fetch: use more --heartbeats")
         return (count - first) / (time.perf_counter() - (started or 0))
     finally:
         await consumer.stop()
@@ -506,7 +513,7 @@ async def run(args: argparse.Namespace, kafka: str, dsn: str, work: Path) -> Non
     if naive is not None:
         print(f"  (b)/(c) = {rate / naive:.1f}   (target >= 10)")
     print(f"  ingest peak RSS = {rss_mb:.0f} MB   (target <= 300 MB)")
-    bad = sum(1 for i in range(n) if (i * 37) % 100 < args.bad_percent)
+    bad = sum(is_spoiled(i, args.bad_percent) for i in range(n))
     letters = await end_offsets(kafka, AGENT_DLQ.qualified(namespace))
     print(
         f"  stored {stored:,} of {n:,} ({bad:,} bad on purpose); activity events {activity:,}; "
